@@ -1,0 +1,1 @@
+"""bicycle environment (see the modules of this package)."""

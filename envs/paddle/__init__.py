@@ -1,0 +1,1 @@
+"""paddle environment (see the modules of this package)."""

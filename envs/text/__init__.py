@@ -1,0 +1,1 @@
+"""text environment (see the modules of this package)."""
