@@ -53,6 +53,8 @@ class EvalConfig:
     deterministic: bool = True
     video: bool = True
     video_max_steps: int = 1_000
+    # The task counts as learned at the first evaluation whose success rate reaches this.
+    criterion_success_rate: float = 1.0
 
 
 @dataclass

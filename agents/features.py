@@ -1,0 +1,25 @@
+"""Feature extractors by config name (``networks.features``): what each network sees first."""
+
+from __future__ import annotations
+
+import importlib
+
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+# Import paths rather than classes, so torch-heavy extractors load only when asked for.
+FEATURE_EXTRACTORS: dict[str, str | None] = {
+    "flatten": None,  # SB3's default for vectors: FlattenExtractor (MLP policies)
+    "nature_cnn": "stable_baselines3.common.torch_layers:NatureCNN",
+    "small_cnn": "rl_lab.agents.cnn:SmallCNN",
+}
+
+
+def features_extractor_class(name: str) -> type[BaseFeaturesExtractor] | None:
+    """The extractor class for ``name`` (None: SB3's default), or ValueError naming the choices."""
+    if name not in FEATURE_EXTRACTORS:
+        raise ValueError(f"unknown features {name!r} (known: {', '.join(FEATURE_EXTRACTORS)})")
+    path = FEATURE_EXTRACTORS[name]
+    if path is None:
+        return None
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)

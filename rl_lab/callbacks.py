@@ -1,0 +1,112 @@
+"""Training callbacks: the environments' own measures, periodic evaluation, atomic checkpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from stable_baselines3.common.callbacks import BaseCallback
+
+from rl_lab import atomic
+from rl_lab.evaluation import EvalResult
+
+
+class EpisodeMetricsCallback(BaseCallback):
+    """Logs each finished episode's ``episode_metrics`` as ``custom/<key>`` (averaged per log
+    interval) and counts training episodes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.episodes = 0
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            if "episode" in info:
+                self.episodes += 1
+            for key, value in info.get("episode_metrics", {}).items():
+                self.logger.record_mean(f"custom/{key}", value)
+        return True
+
+
+class PeriodicEvalCallback(BaseCallback):
+    """Every ``freq`` timesteps: evaluate, log ``eval/*``, append to ``eval.npz`` (atomically), and
+    note when the success rate first reaches ``criterion``."""
+
+    def __init__(
+        self,
+        run_evaluation: Callable[[], EvalResult],
+        freq: int,
+        npz_path: Path,
+        episode_counter: EpisodeMetricsCallback,
+        criterion: float,
+    ) -> None:
+        super().__init__()
+        self.run_evaluation = run_evaluation
+        self.freq = freq
+        self.npz_path = npz_path
+        self.episode_counter = episode_counter
+        self.criterion = criterion
+        self.last_eval = 0
+        self.history: dict[str, list] = {"timesteps": [], "episodes": [], "returns": [], "lengths": []}
+        self.success_history: list[float] = []
+        self.criterion_timesteps: int | None = None
+        self.criterion_episodes: int | None = None
+
+    def _on_step(self) -> bool:
+        if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:
+            self.last_eval = self.num_timesteps
+            self.evaluate_now()
+        return True
+
+    def evaluate_now(self) -> EvalResult:
+        """Evaluate at the current timestep, log and record it."""
+        result = self.run_evaluation()
+        summary = result.summary()
+        self.logger.record("eval/mean_reward", summary["eval_mean_return"])
+        self.logger.record("eval/mean_ep_length", summary["eval_mean_length"])
+        for key, values in result.metrics.items():
+            self.logger.record(f"eval/{key}", float(values.mean()))
+        self.history["timesteps"].append(self.num_timesteps)
+        self.history["episodes"].append(self.episode_counter.episodes)
+        self.history["returns"].append(result.returns)
+        self.history["lengths"].append(result.lengths)
+        if result.success is not None:
+            rate = float(result.success.mean())
+            self.logger.record("eval/success_rate", rate)
+            self.success_history.append(rate)
+            if self.criterion_timesteps is None and rate >= self.criterion:
+                self.criterion_timesteps = self.num_timesteps
+                self.criterion_episodes = self.episode_counter.episodes
+        self.logger.dump(self.num_timesteps)
+        self._save()
+        return result
+
+    def _save(self) -> None:
+        arrays = {
+            "timesteps": np.asarray(self.history["timesteps"]),
+            "episodes": np.asarray(self.history["episodes"]),
+            "results": np.asarray(self.history["returns"]),
+            "ep_lengths": np.asarray(self.history["lengths"]),
+        }
+        if self.success_history:
+            arrays["success_rate"] = np.asarray(self.success_history)
+        atomic.write_with(self.npz_path, lambda tmp: np.savez(tmp, **arrays))
+
+
+class AtomicCheckpointCallback(BaseCallback):
+    """Saves ``checkpoints/model_<timesteps>_steps.zip`` every ``freq`` timesteps via temp + rename,
+    so an interrupted save never leaves a truncated checkpoint behind."""
+
+    def __init__(self, freq: int, directory: Path) -> None:
+        super().__init__()
+        self.freq = freq
+        self.directory = directory
+        self.last_save = 0
+
+    def _on_step(self) -> bool:
+        if self.freq > 0 and self.num_timesteps - self.last_save >= self.freq:
+            self.last_save = self.num_timesteps
+            path = self.directory / f"model_{self.num_timesteps}_steps.zip"
+            atomic.write_with(path, self.model.save)
+        return True

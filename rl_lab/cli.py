@@ -1,0 +1,159 @@
+"""The ``rl-lab`` command line. Anything a user can get wrong ends in one line and exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rl_lab.errors import LabError
+
+EXIT_USER_ERROR = 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rl-lab", description="Train, watch and measure RL agents.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list experiments and environment ids")
+
+    train = sub.add_parser("train", help="train an experiment into runs/<experiment>/<seed>/")
+    train.add_argument("experiment", help="experiment name (see `rl-lab list`) or path to a TOML file")
+    train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--timesteps", type=_positive, default=None)
+    train.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    train.add_argument("--no-video", action="store_true", help="skip the evaluation video")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    evaluate = sub.add_parser("eval", help="evaluate a trained run")
+    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("--episodes", type=_positive, default=None)
+
+    watch = sub.add_parser("watch", help="watch a trained agent (window, or a video without a display)")
+    watch.add_argument("run_dir", type=Path)
+    watch.add_argument("--episodes", type=_positive, default=1)
+    watch.add_argument("--video", type=Path, default=None, help="write an MP4 here instead of a window")
+    watch.add_argument("--max-steps", type=_positive, default=2_000, help="frames per episode at most")
+
+    bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
+    bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
+    bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
+
+    rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
+    rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
+    rlhf.add_argument("--ranked-data", type=Path, default=None, help="JSONL rankings to learn from")
+    rlhf.add_argument("--seed", type=int, default=None)
+    rlhf.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    rlhf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    return parser
+
+
+def _cmd_list(args: argparse.Namespace) -> None:
+    import gymnasium
+
+    from rl_lab.config import list_experiments
+
+    print("experiments:")
+    for name in list_experiments():
+        print(f"  {name}")
+    print("environments:")
+    for env_id in sorted(k for k in gymnasium.registry if k.startswith("rl_lab/")):
+        print(f"  {env_id}")
+
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from rl_lab.config import load_experiment
+    from rl_lab.evaluation import describe
+    from rl_lab.training import train
+
+    config = load_experiment(args.experiment, args.overrides)
+    result = train(
+        config, args.runs_dir, args.seed, args.timesteps,
+        progress_bar=not args.no_progress, record_video=False if args.no_video else None,
+    )
+    s = result.summary
+    print(f"eval: {describe(s)}")
+    print(f"trained {s['timesteps']:,} steps ({s['episodes']:,} episodes) in {s['wall_seconds']:.0f} s")
+    print(f"run directory: {result.run_dir}")
+    if result.video:
+        print(f"video: {result.video}")
+    print(f"tensorboard: tensorboard --logdir {args.runs_dir}")
+
+
+def _cmd_eval(args: argparse.Namespace) -> None:
+    from rl_lab import run_dir as runs
+    from rl_lab.env_factory import make_vec_env
+    from rl_lab.evaluation import describe, evaluate
+    from rl_lab.training import EVAL_SEED_OFFSET, MAX_EVAL_ENVS
+
+    config = runs.load_run_config(args.run_dir)
+    model = runs.load_model(args.run_dir, config)
+    episodes = args.episodes or config.eval.episodes
+    venv = make_vec_env(config, min(episodes, MAX_EVAL_ENVS), config.seed + EVAL_SEED_OFFSET, for_eval=True)
+    result = evaluate(
+        model, venv, episodes, config.eval.deterministic, config.success_metric, config.success_threshold
+    )
+    print(f"{args.run_dir}: {describe(result.summary())}")
+
+
+def _cmd_watch(args: argparse.Namespace) -> None:
+    from rl_lab.watch import watch
+
+    path = watch(args.run_dir, args.episodes, args.video, args.max_steps)
+    if path:
+        print(f"video: {path}")
+
+
+def _cmd_bench(args: argparse.Namespace) -> None:
+    from rl_lab.bench import run_bench
+
+    print(run_bench(args.output, quick=args.quick))
+    print(f"written to {args.output}")
+
+
+def _cmd_rlhf(args: argparse.Namespace) -> None:
+    from rl_lab.rlhf.pipeline import format_rlhf_summary, run_rlhf
+
+    run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides)
+    print(format_rlhf_summary(run))
+    print(f"run directory: {run}")
+    print(f"tensorboard: tensorboard --logdir {args.runs_dir}")
+
+
+COMMANDS = {
+    "list": _cmd_list,
+    "train": _cmd_train,
+    "eval": _cmd_eval,
+    "watch": _cmd_watch,
+    "bench": _cmd_bench,
+    "rlhf": _cmd_rlhf,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``rl-lab`` console script; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except LabError as error:
+        print(f"rl-lab: error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("rl-lab: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

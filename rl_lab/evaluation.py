@@ -1,0 +1,99 @@
+"""Evaluate a policy on a batch of environments: returns, lengths, success and the env's measures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.vec_env import VecEnv
+
+from rl_lab.errors import LabError
+
+SURVIVED = "survived"  # built-in success measure: the episode reached its time limit without failing
+
+
+@dataclass
+class EvalResult:
+    """Per-episode results of one evaluation."""
+
+    returns: np.ndarray
+    lengths: np.ndarray
+    metrics: dict[str, np.ndarray] = field(default_factory=dict)
+    success: np.ndarray | None = None
+
+    def summary(self) -> dict[str, float]:
+        """Means (and the return's std) as plain floats, the keys ``summary.json`` uses."""
+        out = {
+            "eval_mean_return": float(self.returns.mean()),
+            "eval_std_return": float(self.returns.std()),
+            "eval_mean_length": float(self.lengths.mean()),
+            "eval_episodes": len(self.returns),
+        }
+        if self.success is not None:
+            out["eval_success_rate"] = float(self.success.mean())
+        for key, values in self.metrics.items():
+            out[f"eval_{key}"] = float(values.mean())
+        return out
+
+
+def evaluate(
+    model: BaseAlgorithm,
+    venv: VecEnv,
+    episodes: int,
+    deterministic: bool = True,
+    success_metric: str = "",
+    success_threshold: float = 1.0,
+) -> EvalResult:
+    """Run ``episodes`` episodes spread evenly over ``venv``'s environments (so short episodes are
+    not over-represented), stepping all environments together.
+
+    ``venv`` must be wrapped in SB3's ``VecMonitor``. Success is ``metrics[success_metric] >=
+    success_threshold`` per episode, where ``survived`` is 1.0 for an episode that ended by its
+    time limit.
+    """
+    n = venv.num_envs
+    targets = np.array([(episodes + i) // n for i in range(n)])
+    counts = np.zeros(n, dtype=int)
+    returns: list[float] = []
+    lengths: list[int] = []
+    metrics: dict[str, list[float]] = {}
+    observations = venv.reset()
+    states = None
+    episode_starts = np.ones(n, dtype=bool)
+    while (counts < targets).any():
+        actions, states = model.predict(
+            observations, state=states, episode_start=episode_starts, deterministic=deterministic
+        )
+        observations, _, dones, infos = venv.step(actions)
+        episode_starts = dones
+        for i in np.flatnonzero(dones):
+            if counts[i] >= targets[i]:
+                continue
+            counts[i] += 1
+            info = infos[i]
+            returns.append(float(info["episode"]["r"]))
+            lengths.append(int(info["episode"]["l"]))
+            measures = {SURVIVED: float(info.get("TimeLimit.truncated", False))}
+            measures.update(info.get("episode_metrics", {}))
+            for key, value in measures.items():
+                metrics.setdefault(key, []).append(float(value))
+    metric_arrays = {k: np.asarray(v) for k, v in metrics.items() if len(v) == len(returns)}
+    success = None
+    if success_metric:
+        if success_metric not in metric_arrays:
+            known = ", ".join(sorted(metric_arrays))
+            raise LabError(f"success_metric {success_metric!r} is not measured by this env (known: {known})")
+        success = metric_arrays[success_metric] >= success_threshold
+    return EvalResult(np.asarray(returns), np.asarray(lengths), metric_arrays, success)
+
+
+def describe(summary: dict[str, float]) -> str:
+    """One human line for an evaluation summary (``EvalResult.summary()``)."""
+    line = (
+        f"return {summary['eval_mean_return']:.2f} ± {summary['eval_std_return']:.2f}, "
+        f"length {summary['eval_mean_length']:.0f} over {summary['eval_episodes']} episodes"
+    )
+    if "eval_success_rate" in summary:
+        line += f", success rate {summary['eval_success_rate']:.0%}"
+    return line

@@ -1,0 +1,80 @@
+"""Draw what the two networks think beside the environment's picture.
+
+The panel shows the policy network's action probabilities (or Q values / mean action) as bars,
+the value network's estimate, the return so far, and, for pixel agents, the observation the
+networks actually receive. Drawn with pygame's software surfaces: no display is needed.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from rl_lab.agents.two_network import NetworkReadout
+
+PANEL_WIDTH = 280
+_BACKGROUND = (24, 26, 32)
+_TEXT = (230, 230, 230)
+_BAR = (90, 170, 250)
+_BAR_CHOSEN = (250, 190, 60)
+_NEGATIVE = (240, 110, 90)
+
+
+def _pygame():  # imported lazily: only watching and video recording need it
+    os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
+    import pygame
+
+    if not pygame.font.get_init():
+        pygame.font.init()
+    return pygame
+
+
+def compose(
+    frame: np.ndarray,
+    readout: NetworkReadout,
+    chosen_action: int | None,
+    episode_return: float,
+    step: int,
+    observation_image: np.ndarray | None = None,
+) -> np.ndarray:
+    """Return ``frame`` (H, W, 3 uint8) with the networks' panel attached on the right."""
+    pygame = _pygame()
+    font = pygame.font.Font(None, 20)
+    rows = len(readout.action_labels)
+    obs_height = 0 if observation_image is None else PANEL_WIDTH - 20
+    height = max(frame.shape[0], 110 + 18 * rows + obs_height + 20)
+    surface = pygame.Surface((frame.shape[1] + PANEL_WIDTH, height))
+    surface.fill(_BACKGROUND)
+    surface.blit(pygame.surfarray.make_surface(np.ascontiguousarray(frame.transpose(1, 0, 2))), (0, 0))
+    x0, y = frame.shape[1] + 10, 8
+
+    def text(line: str, colour: tuple[int, int, int] = _TEXT) -> None:
+        nonlocal y
+        surface.blit(font.render(line, True, colour), (x0, y))
+        y += 18
+
+    kind = "action probabilities" if readout.values_are_probabilities else "action values"
+    text(f"policy network: {kind}")
+    scale = 1.0 if readout.values_are_probabilities else max(float(np.abs(readout.action_values).max()), 1e-6)
+    for index, (label, value) in enumerate(zip(readout.action_labels, readout.action_values, strict=True)):
+        colour = _BAR_CHOSEN if index == chosen_action else (_BAR if value >= 0 else _NEGATIVE)
+        width = int(150 * min(abs(float(value)) / scale, 1.0))
+        surface.blit(font.render(label[:10], True, _TEXT), (x0, y))
+        pygame.draw.rect(surface, colour, (x0 + 70, y + 3, max(width, 1), 11))
+        surface.blit(font.render(f"{value:+.2f}", True, _TEXT), (x0 + 225, y))
+        y += 18
+    y += 6
+    text(f"value network: {readout.value_label} = {readout.value:+.2f}")
+    text(f"return so far: {episode_return:+.2f}")
+    text(f"step: {step}")
+    if observation_image is not None:
+        text("what the networks see:")
+        side = PANEL_WIDTH - 40
+        image = observation_image if observation_image.ndim == 3 else observation_image[..., None]
+        image = np.repeat(image[..., -1:], 3, axis=2) if image.shape[2] != 3 else image
+        scaled = pygame.transform.scale(
+            pygame.surfarray.make_surface(np.ascontiguousarray(image.transpose(1, 0, 2))), (side, side)
+        )
+        surface.blit(scaled, (x0, y))
+    return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()
