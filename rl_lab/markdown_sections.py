@@ -1,0 +1,32 @@
+"""Regenerate one marked section of a Markdown file, leaving the rest as it is.
+
+``docs/benchmarks.md`` is written by several commands (throughput, each experiment's learning
+results); each owns the text between ``<!-- begin NAME -->`` and ``<!-- end NAME -->``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from rl_lab import atomic
+
+
+def update_section(path: Path, name: str, content: str, title: str = "# rl-lab benchmarks\n") -> None:
+    """Replace (or append) section ``name`` of ``path`` with ``content``, atomically."""
+    begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
+    block = f"{begin}\n{content.rstrip()}\n{end}"
+    text = path.read_text() if path.exists() else title
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text)
+    else:
+        text = text.rstrip() + "\n\n" + block + "\n"
+    atomic.write_text(path, text)
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub-flavoured Markdown table."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
