@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
+    bench.add_argument("--learning", metavar="EXPERIMENT", help="train EXPERIMENT for each seed and report")
+    bench.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    bench.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
     rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
@@ -116,9 +120,14 @@ def _cmd_watch(args: argparse.Namespace) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
-    from rl_lab.bench import run_bench
+    if args.learning:
+        from rl_lab.learning_bench import run_learning_bench
 
-    print(run_bench(args.output, quick=args.quick))
+        print(run_learning_bench(args.learning, args.seeds, args.output, args.runs_dir, args.overrides))
+    else:
+        from rl_lab.bench import run_bench
+
+        print(run_bench(args.output, quick=args.quick))
     print(f"written to {args.output}")
 
 
