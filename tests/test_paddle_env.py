@@ -217,6 +217,13 @@ def test_edge_and_centre_hits_give_different_angles() -> None:
         outgoing.append(d.ball_vy[0] / -d.ball_vx[0])
     centre, half, edge, other_edge = outgoing
     assert centre == 0.0 and 0 < half < edge <= COURT.max_slope and other_edge == -edge
+    # A centre hit keeps the incoming angle (a mirror bounce); an edge hit bends it.
+    env.reset(seed=0)
+    d = env.dynamics
+    d.ball_x[0], d.ball_y[0], d.ball_vx[0], d.ball_vy[0] = 0.89, 0.5, 0.03, 0.015
+    d.paddle_y[0] = 0.5 + 0.015
+    env.step(0)
+    assert d.ball_vy[0] / -d.ball_vx[0] == pytest.approx(0.5)
 
 
 def test_rgb_array_and_human_render(monkeypatch: pytest.MonkeyPatch) -> None:

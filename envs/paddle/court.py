@@ -4,7 +4,9 @@ Court units: the box is the unit square, ``x`` from the back wall (0) to the pad
 ``y`` from the bottom wall (0) to the top wall (1). Speeds are in court units per step.
 
 The ball's *horizontal* speed is what speeds up with each return (by ``speed_step``, up to
-``max_speed``); the outgoing angle only sets the vertical speed, ``vy = slope * |vx|``. So the
+``max_speed``); angles only set the vertical speed, ``vy = slope * |vx|``. At the paddle the
+ball bounces like off a mirror (keeping its slope), bent by where it meets the paddle: not at all
+at the centre, by up to ``deflection`` at the edges, within ``max_slope``. So the
 ball's left-right motion does not depend on the angles a player chooses, and every episode in
 which no ball is missed scores the same: :meth:`Court.max_score`.
 """
@@ -26,7 +28,8 @@ class Court:
     ball_speed: float = 0.03  # horizontal speed at launch
     speed_step: float = 0.003  # added to the horizontal speed at each return
     max_speed: float = 0.05  # cap on the horizontal speed
-    max_slope: float = 1.0  # |vy| / |vx| when the ball hits the paddle's very edge (45 degrees)
+    deflection: float = 1.0  # slope added to a mirror bounce when the ball hits the paddle's edge
+    max_slope: float = 1.0  # largest |vy| / |vx| (45 degrees)
     launch_slope: float = 0.75  # launch slope drawn uniformly from [-launch_slope, launch_slope]
     launch_x: float = 0.5
     launch_y_low: float = 0.25  # launch height drawn uniformly from [launch_y_low, launch_y_high]

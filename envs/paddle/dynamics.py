@@ -112,12 +112,14 @@ class PaddleDynamics(ArrayDynamics):
             offset = (y[crossing] - self.paddle_y[crossing]) / c.hit_reach
             hit = np.abs(offset) <= 1.0
             returned, missed = crossing[hit], crossing[~hit]
-            speed = np.minimum(vx[returned] + c.speed_step, c.max_speed)
+            incoming = vx[returned]
+            speed = np.minimum(incoming + c.speed_step, c.max_speed)
             x[returned] = 2.0 * front - x[returned]
             vx[returned] = -speed
-            # Where the ball meets the paddle sets its angle: the centre sends it straight back,
-            # the edges at up to max_slope.
-            vy[returned] = speed * (c.max_slope * offset[hit])
+            # A mirror bounce keeps the incoming slope; where the ball meets the paddle bends it
+            # (the centre not at all, the edges by up to +-deflection), within +-max_slope.
+            slope = np.clip(vy[returned] / incoming + c.deflection * offset[hit], -c.max_slope, c.max_slope)
+            vy[returned] = speed * slope
             self.score[returned] += 1
             rewards[returned] = 1.0
             self.missed[missed] = True

@@ -20,11 +20,12 @@ class PaddleBallEnv(SingleEnv):
 
     A square box; the ball bounces off the top, bottom and back (left) walls; a vertical paddle
     guards the right side and moves up and down. Each return scores a point; a ball that gets past
-    the paddle ends the game. Where the ball meets the paddle sets its outgoing angle: the centre
-    sends it straight back, the edges at up to 45 degrees. Each return adds 0.003 to the ball's
-    horizontal speed (0.03 at launch, capped at 0.05 court widths per step); the paddle moves at
-    0.04 per step, slower than the fastest vertical ball, so the paddle must be where the ball
-    *will* be, not chase where it is.
+    the paddle ends the game. The paddle returns the ball like a mirror, bent by where the ball
+    meets it: the centre keeps the ball's angle, the edges add up to 45 degrees (within 45 degrees
+    of the horizontal), so a player can flatten a steep ball or steepen a flat one. Each return
+    adds 0.003 to the ball's horizontal speed (0.03 at launch, capped at 0.05 court widths per
+    step); the paddle moves at 0.04 per step, slower than the fastest vertical ball, so the
+    paddle must be where the ball *will* be, not chase where it is.
 
     Court units: the box is the unit square, ``x`` from the back wall (0) to the paddle side (1),
     ``y`` from the bottom (0) to the top (1). The paddle's face is at ``x = 0.92``, it is 0.2 tall,
