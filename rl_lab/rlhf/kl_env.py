@@ -34,11 +34,11 @@ class KLPenaltyVecEnv(VecEnv):
                  beta: float, seed: int = 0) -> None:
         self.world = world
         self.dynamics = TextDynamics(num_envs, world, reward_fn)
+        self.render_mode = None
         super().__init__(num_envs, self.dynamics.observation_space, self.dynamics.action_space)
         self.ref_policy = ref_policy
         self.policy: ActorCriticPolicy | None = None
         self.beta = beta
-        self.render_mode = None
         self.rngs = [np.random.default_rng(seed + i) for i in range(num_envs)]
         self.finished: list[dict[str, float]] = []
         self._actions = np.zeros(num_envs, dtype=np.int64)
