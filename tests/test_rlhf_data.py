@@ -1,0 +1,65 @@
+"""Ranked-data JSONL: round trip, and every malformed line is a LabError naming file and line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rl_lab.envs.text.labeller import Labeller, make_ranked_set
+from rl_lab.envs.text.world import TextWorld
+
+from rl_lab.errors import LabError
+from rl_lab.rlhf.data import read_ranked_jsonl, write_ranked_jsonl
+
+WORLD = TextWorld()
+GOOD = {"prompt": "weather", "responses": ["the sun is rain", "", "rain"], "ranking": [0, 2, 1]}
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    ranked = make_ranked_set(WORLD, Labeller(), 20, 4, np.random.default_rng(0))
+    path = tmp_path / "r.jsonl"
+    write_ranked_jsonl(path, ranked, WORLD)
+    back = read_ranked_jsonl(path, WORLD)
+    assert np.array_equal(back.prompts, ranked.prompts)
+    for a, b in zip(back.responses, ranked.responses, strict=True):
+        assert np.array_equal(a, b)
+    for a, b in zip(back.rankings, ranked.rankings, strict=True):
+        assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "expected a JSON object"),
+        (json.dumps({k: v for k, v in GOOD.items() if k != "ranking"}), "missing key 'ranking'"),
+        (json.dumps({**GOOD, "extra": 1}), "unknown key 'extra'"),
+        (json.dumps({**GOOD, "prompt": "cats"}), "unknown prompt 'cats'"),
+        (json.dumps({**GOOD, "prompt": 3}), "'prompt' must be a string"),
+        (json.dumps({**GOOD, "responses": ["sun"], "ranking": [0]}), "at least 2 responses"),
+        (json.dumps({**GOOD, "responses": "sun rain"}), "'responses' must be a list of strings"),
+        (json.dumps({**GOOD, "responses": ["the cat", "sun", "rain"]}), "response 0: unknown word 'cat'"),
+        (json.dumps({**GOOD, "responses": ["sun " * 11, "sun", "rain"]}), "more than the limit"),
+        (json.dumps({**GOOD, "ranking": [0, 1, 1]}), "not a permutation"),
+        (json.dumps({**GOOD, "ranking": [0, 1]}), "not a permutation"),
+        (json.dumps({**GOOD, "ranking": [0, 1, "2"]}), "'ranking' must be a list of integers"),
+        (json.dumps({**GOOD, "ranking": [True, 0, 2]}), "'ranking' must be a list of integers"),
+    ],
+)
+def test_malformed_line_names_file_and_line(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(GOOD) + "\n\n" + line + "\n")
+    with pytest.raises(LabError, match=message) as error:
+        read_ranked_jsonl(path, WORLD)
+    assert str(error.value).startswith(f"{path}:3: ")
+
+
+def test_empty_and_missing_files(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("\n  \n")
+    with pytest.raises(LabError, match=r"empty\.jsonl: no rankings"):
+        read_ranked_jsonl(empty, WORLD)
+    with pytest.raises(LabError, match=r"nope\.jsonl: no such ranked-data file"):
+        read_ranked_jsonl(tmp_path / "nope.jsonl", WORLD)
