@@ -79,7 +79,7 @@ class ExperimentConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     # Where a criterion is reached (for reports): custom/<key> >= threshold, or eval return.
     success_metric: str = ""
-    success_threshold: float = 0.0
+    success_threshold: float = 1.0
 
 
 def _type_name(tp: Any) -> str:
