@@ -29,7 +29,7 @@ from rl_lab.rlhf.reward_training import score_responses
 class PPOSettings:
     """PPO and KL-controller settings (the ``[ppo]`` table of the experiment)."""
 
-    total_timesteps: int = 200_000
+    total_timesteps: int = 150_000
     n_envs: int = 64
     n_steps: int = 16
     batch_size: int = 256
@@ -38,7 +38,7 @@ class PPOSettings:
     gae_lambda: float = 0.95
     clip_range: float = 0.2
     ent_coef: float = 0.0
-    init_beta: float = 0.05
+    init_beta: float = 0.1
     target_kl: float = 3.0
     horizon: int = 500
     eval_every: int = 10
