@@ -99,6 +99,13 @@ class BicycleDynamics(ArrayDynamics):
         self._scales = np.array(OBS_SCALES)[:, None]
 
     # --- ArrayDynamics ------------------------------------------------------------------------
+    def check_actions(self, actions: np.ndarray) -> np.ndarray:
+        """As the contract's, but non-numbers (strings, None) are a ValueError too, not a TypeError."""
+        actions = np.asarray(actions)
+        if actions.dtype.kind not in "biuf":
+            raise ValueError(f"invalid action {actions.tolist()!r}: expected numbers for {self.action_space}")
+        return super().check_actions(actions)
+
     def reset_envs(self, index: np.ndarray, rngs: list[np.random.Generator]) -> None:
         index = np.asarray(index, dtype=np.int64)
         self.phys.reset(index)

@@ -143,7 +143,8 @@ class BicyclePhysics:
         np.tan(theta, trig[1])
         np.multiply(trig[1], trig[1], trig[2])
         np.absolute(self._trig2, self._trig2)
-        np.equal(theta, 0.0, straight)
+        # θ = 0 (or so tiny, |θ| < 1e-154, that tan²θ underflows to 0): straight ahead.
+        np.equal(trig[2], 0.0, straight)
         np.copyto(trig, 1.0, where=straight)
         np.divide(self._num, trig, trig)  # l/|sin θ|, l/|tan θ|, l²/tan²θ
         np.add(trig[2], k["lc2"], trig[2])
