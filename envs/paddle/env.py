@@ -21,8 +21,8 @@ class PaddleBallEnv(SingleEnv):
     A square box; the ball bounces off the top, bottom and back (left) walls; a vertical paddle
     guards the right side and moves up and down. Each return scores a point; a ball that gets past
     the paddle ends the game. The paddle returns the ball like a mirror, bent by where the ball
-    meets it: the centre keeps the ball's angle, the edges add up to 45 degrees (within 45 degrees
-    of the horizontal), so a player can flatten a steep ball or steepen a flat one. Each return
+    meets it: the centre keeps the ball's slope (vy / vx), the edges bend it by up to +-1, and it
+    stays within +-1 (45 degrees), so a player can flatten a steep ball or steepen a flat one. Each return
     adds 0.003 to the ball's horizontal speed (0.03 at launch, capped at 0.05 court widths per
     step); the paddle moves at 0.04 per step, slower than the fastest vertical ball, so the
     paddle must be where the ball *will* be, not chase where it is.
@@ -62,8 +62,10 @@ class PaddleBallEnv(SingleEnv):
 
     Terminated when the ball gets past the paddle (a miss). Truncated after ``max_episode_steps``
     steps. The ball's left-right motion does not depend on the player's angles, so a game without
-    a miss scores exactly ``max_score`` (13 for the default 500 steps; 16 for 600, 27 for 1000):
-    report results as ``score / max_score``.
+    a miss scores exactly ``max_score`` (13 for the default 500 steps; 16 for 600, 27 for 1000;
+    :meth:`Court.max_score` replays the ball's horizontal motion): report results as
+    ``score / max_score``. For scale: random play scores 3% of it, standing still 5%, and chasing
+    the ball's current height 70% (the paddle is too slow to react late).
 
     ``info`` every step: ``score``, ``ball_x``, ``ball_y``, ``paddle_y`` (court units) and
     ``returns_in_a_row``. On the last step of an episode, ``info["episode_metrics"]``: ``score``,
