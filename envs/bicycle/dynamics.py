@@ -26,6 +26,12 @@ OBS_SCALES = (ph.THETA_MAX, 5.0, ph.FALL_ANGLE, 1.0, 5.0)  # θ, θ̇, ω, ω̇,
 OBS_BOUND = 2.0  # observations are clipped to ±2 (θ/θ_max stays in ±1, ω/12° in about ±1)
 
 
+_A = np.arange(27)
+_TORQUES = 2.0 * ((_A % 9) // 3 - 1)  # T = 2·(a // 3 − 1) N·m (a % 9 with pedal_brake)
+_DISPS = 0.02 * ((_A % 9) % 3 - 1)  # d = 0.02·(a % 3 − 1) m
+_ACCELS = ACCEL_MAX * (_A // 9 - 1.0)  # a // 9: 0 brake, 1 keep, 2 pedal
+
+
 def max_episode_steps(max_seconds: float, action_repeat: int) -> int:
     """Agent steps in ``max_seconds`` of simulated time (rounded up, at least 1)."""
     if not max_seconds > 0:
@@ -174,24 +180,25 @@ class BicycleDynamics(ArrayDynamics):
         if self.pedal_brake:
             np.divide(phys.v, V_MAX, obs[5])
         self._observe_task(obs[5 + int(self.pedal_brake) :])
-        np.clip(obs, self._obs_low, self._obs_high, obs)
+        np.minimum(obs, self._obs_high, out=obs)
+        np.maximum(obs, self._obs_low, out=obs)
         return obs.T.astype(np.float32)
 
     def step_info(self) -> dict[str, np.ndarray]:
-        p = self.phys
+        S = self.phys.S.copy()  # one fresh copy; its rows are not views of the state
         info = {
-            "omega": p.omega.copy(),
-            "omega_dot": p.omega_dot.copy(),
-            "theta": p.theta.copy(),
-            "theta_dot": p.theta_dot.copy(),
-            "x_front": p.x_f.copy(),
-            "y_front": p.y_f.copy(),
-            "x_back": p.x_b.copy(),
-            "y_back": p.y_b.copy(),
-            "psi": p.psi.copy(),
+            "omega": S[ph.OMEGA],
+            "omega_dot": S[ph.OMEGA_DOT],
+            "theta": S[ph.THETA],
+            "theta_dot": S[ph.THETA_DOT],
+            "x_front": S[ph.X_F],
+            "y_front": S[ph.Y_F],
+            "x_back": S[ph.X_B],
+            "y_back": S[ph.Y_B],
+            "psi": S[ph.PSI],
         }
         if self.pedal_brake:
-            info["speed"] = p.v.copy()
+            info["speed"] = S[ph.V]
         return info
 
     def episode_metrics(self) -> dict[str, np.ndarray]:
@@ -208,17 +215,17 @@ class BicycleDynamics(ArrayDynamics):
             np.multiply(actions[:, 1], ph.D_MAX, self._disp)
             if self.pedal_brake:
                 np.multiply(actions[:, 2], ACCEL_MAX, self._accel)
-        else:
-            base = actions % 9
-            self._torque[:] = 2 * (base // 3 - 1)  # T = 2·(a // 3 − 1)
-            self._disp[:] = 0.02 * (base % 3 - 1)  # d = 0.02·(a % 3 − 1)
+        else:  # table look-ups of T = 2·(a // 3 − 1), d = 0.02·(a % 3 − 1), brake/keep/pedal
+            np.take(_TORQUES, actions, out=self._torque)
+            np.take(_DISPS, actions, out=self._disp)
             if self.pedal_brake:
-                self._accel[:] = ACCEL_MAX * (actions // 9 - 1)  # brake, keep, pedal
+                np.take(_ACCELS, actions, out=self._accel)
 
     def _speed_step(self) -> None:
         p = self.phys
         p.v += self._accel * ph.DT
-        np.clip(p.v, 0.0, V_MAX, p.v)
+        np.minimum(p.v, V_MAX, out=p.v)
+        np.maximum(p.v, 0.0, out=p.v)
         p.set_speed()
 
     # --- task hooks (overridden by the balance and ride tasks) ---------------------------------

@@ -145,20 +145,23 @@ class BicyclePhysics:
         np.absolute(self._trig2, self._trig2)
         # θ = 0 (or so tiny, |θ| < 1e-154, that tan²θ underflows to 0): straight ahead.
         np.equal(trig[2], 0.0, straight)
-        np.copyto(trig, 1.0, where=straight)
+        any_straight = straight[0] if self.num_envs == 1 else straight.any()
+        if any_straight:
+            np.copyto(trig, 1.0, where=straight)
         np.divide(self._num, trig, trig)  # l/|sin θ|, l/|tan θ|, l²/tan²θ
         np.add(trig[2], k["lc2"], trig[2])
         np.sqrt(trig[2], trig[2])
-        np.copyto(trig, k["big"], where=straight)
-        r_f, r_b, r_cm = trig
+        if any_straight:
+            np.copyto(trig, k["big"], where=straight)
+        r_cm = trig[2]
         # φ = ω + atan(d / h): total tilt of the centre of mass.
         np.divide(disp, k["h"], phi)
         np.arctan(phi, phi)
         np.add(self.omega, phi, phi)
         # ω̈ = (h·M·g·sin φ − cos φ·(I_dc·σ̇·θ̇ + sign(θ)·v²·(M_d·r·(1/r_f + 1/r_b) + M·h/r_CM))) / I_bc
-        np.divide(k["one"], r_f, a)
-        np.divide(k["one"], r_b, b)
-        np.add(a, b, a)
+        inv = self._q
+        np.divide(k["one"], self._trig2, inv)
+        np.add(inv[0], inv[1], a)
         np.multiply(k["mdr"], a, a)
         np.divide(k["mh"], r_cm, b)
         np.add(a, b, a)
