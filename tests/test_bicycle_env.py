@@ -236,3 +236,13 @@ def test_make_forms() -> None:
         "rl_lab/BikeRide-v0", num_envs=3, vectorization_mode="vector_entry_point", action_repeat=5
     )
     assert isinstance(vec, BikeRideVectorEnv) and vec.dynamics.action_repeat == 5
+
+
+def test_human_mode_opens_a_pygame_window_headless(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+    env = gym.make(IDS[0], render_mode="human")  # 100 frames per second: no long waits
+    env.reset(seed=0)
+    env.step(4)
+    assert env.unwrapped._window is not None and env.unwrapped.render() is None
+    env.close()
+    assert env.unwrapped._window is None
