@@ -52,7 +52,8 @@ class EvalConfig:
     episodes: int = 10
     deterministic: bool = True
     video: bool = True
-    video_max_steps: int = 1_000
+    video_max_steps: int = 1_000  # frames per video at most
+    video_every: int = 1  # keep every n-th step in videos (long episodes play faster)
     # The task counts as learned at the first evaluation whose success rate reaches this.
     criterion_success_rate: float = 1.0
 
@@ -256,8 +257,9 @@ def validate_experiment(config: ExperimentConfig, source: str) -> None:
     for key in ("total_timesteps", "n_envs", "torch_threads"):
         if getattr(config, key) < 1:
             raise LabError(f"{source}: '{key}' must be >= 1, got {getattr(config, key)}")
-    if config.eval.episodes < 1:
-        raise LabError(f"{source}: 'eval.episodes' must be >= 1, got {config.eval.episodes}")
+    for key in ("episodes", "video_every", "video_max_steps"):
+        if getattr(config.eval, key) < 1:
+            raise LabError(f"{source}: 'eval.{key}' must be >= 1, got {getattr(config.eval, key)}")
     try:
         spec = gymnasium.spec(config.env.id)
     except gymnasium.error.Error:

@@ -13,6 +13,7 @@ from stable_baselines3.common.vec_env import (
     VecEnv,
     VecFrameStack,
     VecMonitor,
+    VecNormalize,
 )
 
 from rl_lab.config import ExperimentConfig
@@ -66,7 +67,11 @@ def make_vec_env(
         factories = [lambda: gymnasium.make(config.env.id, **kwargs) for _ in range(n_envs)]
         venv = _construct(lambda: (SubprocVecEnv if kind == "subproc" else DummyVecEnv)(factories))
     venv.seed(seed)
-    venv = VecMonitor(venv)
+    venv = VecMonitor(venv)  # before any normalisation: logged returns stay the env's own
+    if config.normalize_reward and not for_eval:
+        # Scales rewards for the learner only; evaluation and logs see the env's own rewards.
+        gamma = float(config.algo_kwargs.get("gamma", 0.99))
+        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=gamma)
     if config.frame_stack > 1:
         venv = VecFrameStack(venv, config.frame_stack, channels_order="last")
     return venv

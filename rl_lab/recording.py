@@ -32,10 +32,12 @@ def play(
     config: ExperimentConfig,
     episodes: int,
     seed: int,
-    max_steps: int,
+    max_frames: int,
+    every: int = 1,
     deterministic: bool = True,
 ) -> Iterator[PlayedFrame]:
-    """Yield annotated frames of ``episodes`` episodes (each cut at ``max_steps`` frames)."""
+    """Yield annotated frames of ``episodes`` episodes: every ``every``-th step, at most
+    ``max_frames`` per episode (the episode itself still plays to its end)."""
     venv = make_vec_env(config, 1, seed, for_eval=True, render_mode="rgb_array")
     env = venv.unwrapped.envs[0]
     agent = TwoNetworkAgent(model)
@@ -49,7 +51,7 @@ def play(
                 action, _ = model.predict(observations, deterministic=deterministic)
                 readout = agent.readout(observations[0], labels)
                 chosen = int(action[0]) if isinstance(venv.action_space, spaces.Discrete) else None
-                if step < max_steps:
+                if step % every == 0 and step // every < max_frames:
                     image = compose(
                         env.render(), readout, chosen, episode_return, step,
                         observations[0] if shows_pixels else None,

@@ -117,7 +117,9 @@ def train(
 
 def _record(model: Any, config: ExperimentConfig, run_dir: Path, seed: int) -> Path:
     """One evaluation episode as ``videos/eval.mp4`` and an image strip in TensorBoard."""
-    frames = [f.image for f in play(model, config, 1, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps)]
+    eval_seed = seed + EVAL_SEED_OFFSET
+    played = play(model, config, 1, eval_seed, config.eval.video_max_steps, config.eval.video_every)
+    frames = [f.image for f in played]
     video = write_video(run_dir / runs.VIDEOS / "eval.mp4", frames, render_fps(config))
     model.logger.record("eval/frames", Image(image_strip(frames), "HWC"), exclude=("stdout", "log", "csv"))
     model.logger.dump(model.num_timesteps)

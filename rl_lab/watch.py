@@ -24,7 +24,7 @@ def watch(run_dir: Path, episodes: int, video: Path | None, max_steps: int) -> P
     """Play ``episodes`` episodes of the run's agent; return the video path if one was written."""
     config = runs.load_run_config(run_dir)
     model = runs.load_model(run_dir, config)
-    frames = play(model, config, episodes, WATCH_SEED, max_steps)
+    frames = play(model, config, episodes, WATCH_SEED, max_steps, config.eval.video_every)
     fps = render_fps(config)
     if video is None and has_display():
         _show_in_window(frames, fps, f"rl-lab: {config.name}")
