@@ -196,7 +196,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 def list_experiments(directory: Path = EXPERIMENTS_DIR) -> list[str]:
-    """Names of the experiments shipped in ``experiments/``."""
+    """Names of the experiments shipped in ``experiments/`` (``rlhf_*`` are RLHF pipelines)."""
     return sorted(p.stem for p in directory.glob("*.toml"))
 
 
@@ -218,6 +218,8 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
     """Load, override and validate an experiment (see the module docstring)."""
     path = resolve_experiment(name_or_path)
     data = apply_overrides(read_toml(path), overrides or [])
+    if "reward_model" in data and "env" not in data:
+        raise LabError(f"{path}: an RLHF pipeline, not a training experiment: run `rl-lab rlhf {path.stem}`")
     data.setdefault("name", path.stem)
     config = parse_dataclass(ExperimentConfig, data, str(path))
     validate_experiment(config, str(path))
