@@ -25,7 +25,7 @@ SINGLE_ENVS = ("rl_lab/BikeBalance-v0", "rl_lab/BikeRide-v0", "rl_lab/PaddleBall
 BATCHED_ENVS: tuple[tuple[str, dict], ...] = (
     ("rl_lab/BikeBalance-v0", {}),
     ("rl_lab/PaddleBall-v0", {}),
-    ("rl_lab/PaddleBall-v0", {"obs_mode": "pixels"}),
+    ("rl_lab/PaddleBall-v0", {"obs_mode": "pixels", "frame_size": 40}),  # as paddle_pixels_ppo
 )
 
 
