@@ -89,6 +89,9 @@ def test_list_shows_experiments_and_env_ids(capsys) -> None:
         (["train", "cartpole_ppo", "--set", "n_envs=many"], "'n_envs' must be an integer"),
         (["eval", "/nonexistent/run"], "no such run directory"),
         (["watch", "/nonexistent/run"], "no such run directory"),
+        (["rlhf", "no_such_pipeline"], "unknown experiment 'no_such_pipeline'"),
+        (["rlhf", "--set", "bogus=1"], "unknown key 'bogus'"),
+        (["train", "rlhf_toy"], "run `rl-lab rlhf rlhf_toy`"),
     ],
 )
 def test_user_errors_are_one_line(argv: list[str], expected: str, capsys) -> None:
