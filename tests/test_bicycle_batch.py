@@ -7,10 +7,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
-from rl_lab.envs.bicycle.env import BikeBalanceEnv, BikeRideEnv
-from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv, BikeRideVectorEnv
 
 import rl_lab  # noqa: F401  (registers the environments)
+from rl_lab.envs.bicycle.env import BikeBalanceEnv, BikeRideEnv
+from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv, BikeRideVectorEnv
 
 N, STEPS, SEED = 5, 300, 11
 CASES = [

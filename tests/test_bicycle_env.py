@@ -8,11 +8,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rl_lab.envs.bicycle.env import BikeBalanceEnv
-from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv, BikeRideVectorEnv
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rl_lab  # noqa: F401  (registers the environments)
+from rl_lab.envs.bicycle.env import BikeBalanceEnv
+from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv, BikeRideVectorEnv
 
 IDS = ["rl_lab/BikeBalance-v0", "rl_lab/BikeRide-v0"]
 VARIANTS = [{}, {"continuous": True}, {"pedal_brake": True}, {"continuous": True, "pedal_brake": True}]

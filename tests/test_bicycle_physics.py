@@ -7,9 +7,9 @@ import math
 import gymnasium as gym
 import numpy as np
 import pytest
-from rl_lab.envs.bicycle import physics as ph
 
 import rl_lab  # noqa: F401  (registers the environments)
+from rl_lab.envs.bicycle import physics as ph
 
 
 def reference_step(s: dict[str, float], T: float, d: float) -> dict[str, float]:

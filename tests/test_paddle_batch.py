@@ -5,6 +5,7 @@ from __future__ import annotations
 import gymnasium
 import numpy as np
 import pytest
+
 from rl_lab.envs.paddle.env import PaddleBallEnv
 from rl_lab.envs.paddle.vector import PaddleBallVectorEnv
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import torch
 from gymnasium import spaces
+from stable_baselines3 import PPO
+
 from rl_lab.agents.cnn import SmallCNN
 from rl_lab.envs.paddle.env import PaddleBallEnv
-from stable_baselines3 import PPO
 
 SHAPES = [((1, 40, 40), 64), ((4, 36, 36), 32), ((1, 84, 84), 128)]
 

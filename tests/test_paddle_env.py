@@ -10,10 +10,11 @@ import pytest
 from gymnasium.utils.env_checker import check_env as gym_check_env
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
 from rl_lab.envs.paddle.court import COURT
 from rl_lab.envs.paddle.env import PaddleBallEnv
 from rl_lab.envs.paddle.pixels import BALL, PADDLE, PixelDrawer
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 MODES = [
     {},

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+
 from rl_lab.envs.text.dynamics import observation_array
 from rl_lab.envs.text.world import TextWorld
-
 from rl_lab.errors import LabError
 from rl_lab.rlhf.best_of_n import best_of_n_curve, best_of_n_kl, best_of_n_weights
 from rl_lab.rlhf.dpo import dpo_loss

@@ -6,13 +6,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+import rl_lab  # noqa: F401  (registers the environments)
 from rl_lab.envs.text.env import TextResponseEnv
 from rl_lab.envs.text.gold import gold_reward
 from rl_lab.envs.text.labeller import Labeller, bayes_ceiling, make_ranked_set, ranking_accuracy
 from rl_lab.envs.text.world import EOS, TextWorld
-from stable_baselines3.common.env_checker import check_env as sb3_check_env
-
-import rl_lab  # noqa: F401  (registers the environments)
 
 
 def test_text_env_passes_gymnasium_and_sb3_checks() -> None:

@@ -12,6 +12,7 @@ import math
 
 import gymnasium as gym
 import numpy as np
+
 from rl_lab.envs import noise as noise_lib
 from rl_lab.envs.batch import ArrayDynamics
 from rl_lab.envs.bicycle import physics as ph

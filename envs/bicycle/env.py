@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
 from rl_lab.envs.batch import SingleEnv
 from rl_lab.envs.bicycle import physics as ph
 from rl_lab.envs.bicycle.balance import BalanceDynamics

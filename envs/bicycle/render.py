@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
 from rl_lab.envs.bicycle import physics as ph
 
 Color = tuple[int, int, int]

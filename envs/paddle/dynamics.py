@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+
 from rl_lab.envs.batch import ArrayDynamics
 from rl_lab.envs.paddle.court import COURT, Court
 from rl_lab.envs.paddle.pixels import PixelDrawer

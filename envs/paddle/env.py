@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
 from rl_lab.envs.batch import SingleEnv
 from rl_lab.envs.paddle.court import COURT
 from rl_lab.envs.paddle.dynamics import PaddleDynamics

@@ -9,6 +9,7 @@ shows which way and how fast the ball moves; with ``trail=False`` use ``VecFrame
 from __future__ import annotations
 
 import numpy as np
+
 from rl_lab.envs.paddle.court import Court
 
 BALL, PADDLE, TRAIL = 255, 170, 80

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+
 from rl_lab.envs.paddle.court import Court
 
 COURT_PX = 320  # side of the court in the picture

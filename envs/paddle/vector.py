@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from gymnasium.vector import AutoresetMode
+
 from rl_lab.envs.batch import BatchVectorEnv
 from rl_lab.envs.paddle.court import COURT
 from rl_lab.envs.paddle.dynamics import PaddleDynamics

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 from gymnasium import spaces
+
 from rl_lab.envs.batch import ArrayDynamics
 from rl_lab.envs.text.world import EOS, TextWorld
 

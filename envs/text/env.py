@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
+
 from rl_lab.envs.batch import SingleEnv
 from rl_lab.envs.text.dynamics import RewardFn, TextDynamics
 from rl_lab.envs.text.gold import gold_reward

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import numpy as np
+
 from rl_lab.envs.text.world import EOS, FUNCTION_WORDS, TextWorld
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from rl_lab.envs.text.gold import gold_reward
 from rl_lab.envs.text.world import TextWorld
 
