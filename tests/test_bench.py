@@ -1,0 +1,40 @@
+"""The bench writes its own section of docs/benchmarks.md and leaves the others alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rl_lab.bench import run_bench
+from rl_lab.learning_bench import learning_table
+from rl_lab.markdown_sections import update_section
+
+
+def test_update_section_replaces_only_its_own_block(tmp_path: Path) -> None:
+    doc = tmp_path / "bench.md"
+    update_section(doc, "a", "first A")
+    update_section(doc, "b", "first B")
+    update_section(doc, "a", "second A")
+    text = doc.read_text()
+    assert "second A" in text and "first B" in text and "first A" not in text
+    assert text.index("second A") < text.index("first B")  # the block stays where it was
+
+
+def test_quick_bench_writes_a_ratio_per_environment(tmp_path: Path) -> None:
+    doc = tmp_path / "bench.md"
+    doc.write_text("# kept title\n\n<!-- begin learning:x -->\nkept\n<!-- end learning:x -->\n")
+    table = run_bench(doc, quick=True)
+    rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
+    assert len(rows) == 6  # 3 single envs + 3 batched at 64 envs
+    ratios = [float(row.split("|")[-2]) for row in rows]
+    assert all(r > 0 for r in ratios)
+    text = doc.read_text()
+    assert text.startswith("# kept title") and "kept\n" in text and "## Environment throughput" in text
+
+
+def test_learning_table_reports_unreached_criterion() -> None:
+    summary = {"seed": 3, "eval_mean_return": 1.5, "eval_std_return": 0.5, "eval_success_rate": 0.25,
+               "criterion_timesteps": None, "criterion_episodes": None, "timesteps": 2048,
+               "episodes": 12, "wall_seconds": 3.2, "eval_path_length": 1003.4}
+    row = learning_table([summary]).splitlines()[2]
+    assert row.startswith("| 3 | 1.50 ± 0.50 | 0.25 | not reached | not reached | 2,048 | 12 |")
+    assert row.rstrip(" |").endswith("1,003")
