@@ -68,7 +68,7 @@ class ArrayDynamics(ABC):
             bad = (actions < space.start) | (actions >= space.start + space.n)
             if bad.any():
                 raise ValueError(
-                    f"invalid action {actions[bad][0]!r}: expected an integer in "
+                    f"invalid action {actions[bad][0].item()!r}: expected an integer in "
                     f"[{space.start}, {space.start + space.n - 1}]"
                 )
             return actions
