@@ -62,6 +62,14 @@ class _BicycleEnv(SingleEnv):
             self.render()
         return obs, reward, terminated, truncated, info
 
+    @property
+    def action_labels(self) -> list[str] | None:
+        """Names of the 9 discrete actions, "T+ d-" = torque +2 N·m, lean −2 cm (for displays)."""
+        if self.action_space.shape != () or self.action_space.n != 9:
+            return None
+        signs = ("-", "0", "+")
+        return [f"T{signs[a // 3]} d{signs[a % 3]}" for a in range(9)]
+
     def _record(self) -> None:
         p = self.dynamics.phys
         self.tracks.add(float(p.x_f[0]), float(p.y_f[0]), float(p.x_b[0]), float(p.y_b[0]))

@@ -104,6 +104,11 @@ class PaddleBallEnv(SingleEnv):
         self._window: HumanWindow | None = None
 
     @property
+    def action_labels(self) -> list[str] | None:
+        """Names of the discrete actions (for displays), None for continuous control."""
+        return None if self.dynamics.continuous else ["stay", "up", "down"]
+
+    @property
     def max_score(self) -> int:
         """Score of a game without a miss within ``max_episode_steps``: the most reachable."""
         return self.dynamics.max_score
