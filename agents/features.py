@@ -11,6 +11,7 @@ FEATURE_EXTRACTORS: dict[str, str | None] = {
     "flatten": None,  # SB3's default for vectors: FlattenExtractor (MLP policies)
     "nature_cnn": "stable_baselines3.common.torch_layers:NatureCNN",
     "small_cnn": "rl_lab.agents.cnn:SmallCNN",
+    "keypoint_cnn": "rl_lab.agents.keypoint_cnn:KeypointCNN",
 }
 
 

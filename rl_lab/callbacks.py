@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -31,7 +32,11 @@ class EpisodeMetricsCallback(BaseCallback):
 
 class PeriodicEvalCallback(BaseCallback):
     """Every ``freq`` timesteps: evaluate, log ``eval/*``, append to ``eval.npz`` (atomically), and
-    note when the success rate first reaches ``criterion``."""
+    note when the success rate first reaches ``criterion``.
+
+    Also keeps the wall-clock seconds spent *training* (time since ``learn`` started, minus the
+    time spent in these evaluations), so results can be read against wall-clock as well as steps.
+    """
 
     def __init__(
         self,
@@ -48,10 +53,24 @@ class PeriodicEvalCallback(BaseCallback):
         self.episode_counter = episode_counter
         self.criterion = criterion
         self.last_eval = 0
-        self.history: dict[str, list] = {"timesteps": [], "episodes": [], "returns": [], "lengths": []}
+        self.history: dict[str, list] = {
+            "timesteps": [], "episodes": [], "returns": [], "lengths": [], "train_seconds": []
+        }
         self.success_history: list[float] = []
         self.criterion_timesteps: int | None = None
         self.criterion_episodes: int | None = None
+        self.criterion_train_seconds: float | None = None
+        self._started = time.perf_counter()
+        self._eval_seconds = 0.0
+
+    def _on_training_start(self) -> None:
+        self._started = time.perf_counter()
+        self._eval_seconds = 0.0
+
+    @property
+    def train_seconds(self) -> float:
+        """Wall-clock seconds of training so far, evaluations excluded."""
+        return time.perf_counter() - self._started - self._eval_seconds
 
     def _on_step(self) -> bool:
         if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:
@@ -61,8 +80,12 @@ class PeriodicEvalCallback(BaseCallback):
 
     def evaluate_now(self) -> EvalResult:
         """Evaluate at the current timestep, log and record it."""
+        train_seconds = self.train_seconds
+        eval_started = time.perf_counter()
         result = self.run_evaluation()
+        self._eval_seconds += time.perf_counter() - eval_started
         summary = result.summary()
+        self.logger.record("time/train_seconds", train_seconds)
         self.logger.record("eval/mean_reward", summary["eval_mean_return"])
         self.logger.record("eval/mean_ep_length", summary["eval_mean_length"])
         for key, values in result.metrics.items():
@@ -71,6 +94,7 @@ class PeriodicEvalCallback(BaseCallback):
         self.history["episodes"].append(self.episode_counter.episodes)
         self.history["returns"].append(result.returns)
         self.history["lengths"].append(result.lengths)
+        self.history["train_seconds"].append(train_seconds)
         if result.success is not None:
             rate = float(result.success.mean())
             self.logger.record("eval/success_rate", rate)
@@ -78,6 +102,7 @@ class PeriodicEvalCallback(BaseCallback):
             if self.criterion_timesteps is None and rate >= self.criterion:
                 self.criterion_timesteps = self.num_timesteps
                 self.criterion_episodes = self.episode_counter.episodes
+                self.criterion_train_seconds = round(train_seconds, 2)
         self.logger.dump(self.num_timesteps)
         self._save()
         return result
@@ -88,6 +113,7 @@ class PeriodicEvalCallback(BaseCallback):
             "episodes": np.asarray(self.history["episodes"]),
             "results": np.asarray(self.history["returns"]),
             "ep_lengths": np.asarray(self.history["lengths"]),
+            "train_seconds": np.asarray(self.history["train_seconds"]),
         }
         if self.success_history:
             arrays["success_rate"] = np.asarray(self.success_history)

@@ -80,6 +80,7 @@ def train(
     started = time.perf_counter()
     model.learn(config.total_timesteps, callback=[metrics, evaluator, checkpoints], progress_bar=progress_bar)
     wall_seconds = time.perf_counter() - started
+    train_seconds = evaluator.train_seconds
     atomic.write_with(run_dir / runs.MODEL, model.save)
 
     final = evaluator.evaluate_now()
@@ -94,12 +95,14 @@ def train(
         "timesteps": int(model.num_timesteps),
         "episodes": metrics.episodes,
         "wall_seconds": round(wall_seconds, 2),
+        "train_seconds": round(train_seconds, 2),  # wall_seconds minus periodic evaluations
         "torch_threads": torch.get_num_threads(),
         **counts,
         **final.summary(),
         "criterion_success_rate": config.eval.criterion_success_rate,
         "criterion_timesteps": evaluator.criterion_timesteps,
         "criterion_episodes": evaluator.criterion_episodes,
+        "criterion_train_seconds": evaluator.criterion_train_seconds,
         "video": str(video) if video else None,
         "versions": {
             "python": platform.python_version(),
