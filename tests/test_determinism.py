@@ -15,7 +15,7 @@ from rl_lab.config import load_experiment
 from rl_lab.training import train
 
 # Wall-clock measures legitimately differ between two identical runs.
-WALL_CLOCK_COLUMNS = {"time/fps", "time/time_elapsed"}
+WALL_CLOCK_COLUMNS = {"time/fps", "time/time_elapsed", "time/train_seconds"}
 
 
 def _train(experiment: Path, runs: Path, seed: int) -> Path:
