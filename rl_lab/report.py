@@ -1,0 +1,211 @@
+"""``rl-lab report``: several seeds of one experiment as an RL-Zoo-style table and learning curves.
+
+The aggregate is mean ± std across seeds (population std, ddof=0) of each seed's final
+evaluation, and of when each seed first met the experiment's success criterion; the criterion
+figures are over the seeds that met it, so the table also says how many did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rl_lab import atomic
+from rl_lab.errors import LabError
+from rl_lab.markdown_sections import markdown_table
+from rl_lab.report_plot import plot_learning_curves
+from rl_lab.report_runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
+
+__all__ = [
+    "EvalCurve", "Report", "RunRecord", "Stat", "build_report", "format_report", "load_run",
+    "plot_learning_curves", "resolve_run_dirs", "write_report",
+]
+
+REPORT_MD = "report.md"
+CURVES_PNG = "curves.png"
+
+
+@dataclass(frozen=True)
+class Stat:
+    """Mean and population standard deviation (ddof=0) over ``n`` seeds."""
+
+    mean: float
+    std: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """The seeds of one experiment and their aggregate."""
+
+    runs: list[RunRecord]
+    final_return: Stat
+    success_rate: Stat | None  # None when no seed has a success metric
+    criteria: tuple[float, ...]  # success rate to reach (seeds trained with different --set may differ)
+    reached: int  # seeds that reached the criterion
+    criterion_steps: Stat | None  # over the seeds that reached it (None: none did)
+    criterion_episodes: Stat | None
+    criterion_seconds: Stat | None  # also None when only runs older than this measure reached it
+    total_steps: Stat
+
+    @property
+    def first(self) -> RunRecord:
+        return self.runs[0]
+
+
+def _stat(values: list[float | None]) -> Stat | None:
+    known = [float(v) for v in values if v is not None]
+    if not known:
+        return None
+    return Stat(float(np.mean(known)), float(np.std(known, ddof=0)), len(known))
+
+
+def build_report(runs: list[RunRecord]) -> Report:
+    """Aggregate the seeds' summaries."""
+    if not runs:
+        raise LabError("no runs to report")
+    summaries = [run.summary for run in runs]
+    reached = [s for s in summaries if s.get("criterion_timesteps") is not None]
+    return Report(
+        runs=runs,
+        final_return=_stat([s["eval_mean_return"] for s in summaries]),
+        success_rate=_stat([s.get("eval_success_rate") for s in summaries]),
+        criteria=tuple(sorted({s["criterion_success_rate"] for s in summaries
+                               if s.get("criterion_success_rate") is not None})),
+        reached=len(reached),
+        criterion_steps=_stat([s["criterion_timesteps"] for s in reached]),
+        criterion_episodes=_stat([s.get("criterion_episodes") for s in reached]),
+        criterion_seconds=_stat([s.get("criterion_train_seconds") for s in reached]),
+        total_steps=_stat([s["timesteps"] for s in summaries]),
+    )
+
+
+# --- formatting -------------------------------------------------------------------------------
+
+
+def _steps(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _return(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _rate(value: float) -> str:
+    return f"{value:.0%}"
+
+
+def _seconds(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _mean_std(stat: Stat | None, fmt: Callable[[float], str], seeds: int, missing: str) -> str:
+    """``mean ± std``, saying over how many seeds when not all of them count."""
+    if stat is None:
+        return missing
+    text = f"{fmt(stat.mean)} ± {fmt(stat.std)}"
+    return text if stat.n == seeds else f"{text} ({stat.n}/{seeds} seeds)"
+
+
+def _one(value: float | None, fmt: Callable[[float], str], missing: str) -> str:
+    return missing if value is None else fmt(value)
+
+
+def _aggregate_table(report: Report) -> str:
+    n = len(report.runs)
+    not_reached = "not reached"
+    total = report.total_steps
+    header = [
+        "algo", "env", "seeds", "final eval return", "final success rate", "criterion reached",
+        "steps to criterion", "episodes to criterion", "wall s to criterion", "total steps",
+    ]
+    row = [
+        report.first.algo.upper(),
+        f"`{report.first.env_id}`",
+        str(n),
+        _mean_std(report.final_return, _return, n, "n/a"),
+        _mean_std(report.success_rate, _rate, n, "n/a"),
+        f"{report.reached}/{n} seeds",
+        _mean_std(report.criterion_steps, _steps, n, not_reached),
+        _mean_std(report.criterion_episodes, _steps, n, not_reached),
+        _mean_std(report.criterion_seconds, _seconds, n, "unknown" if report.reached else not_reached),
+        _steps(total.mean) if total.std == 0 else _mean_std(total, _steps, n, ""),
+    ]
+    return markdown_table(header, [row])
+
+
+def _seed_table(report: Report) -> str:
+    header = [
+        "seed", "final eval return (± std over episodes)", "success rate", "criterion at steps",
+        "criterion at episodes", "criterion at wall s", "steps", "episodes", "wall s",
+    ]
+    rows = []
+    for run in report.runs:
+        s = run.summary
+        reached = s.get("criterion_timesteps") is not None
+        at = "unknown" if reached else "not reached"  # reached, but by a run that did not record it
+        std = s.get("eval_std_return")
+        rows.append([
+            str(run.seed),
+            _return(s["eval_mean_return"]) + ("" if std is None else f" ± {_return(std)}"),
+            _one(s.get("eval_success_rate"), _rate, "n/a"),
+            _one(s.get("criterion_timesteps"), _steps, "not reached"),
+            _one(s.get("criterion_episodes"), _steps, at),
+            _one(s.get("criterion_train_seconds"), _seconds, at),
+            _steps(s["timesteps"]),
+            _one(s.get("episodes"), _steps, "unknown"),
+            _one(s.get("train_seconds"), _seconds, "unknown"),
+        ])
+    return markdown_table(header, rows)
+
+
+def _criterion_text(report: Report) -> str:
+    if not report.criteria:
+        return "no success criterion recorded"
+    metric = report.first.success_metric
+    on = f" on `{metric}`" if metric else ""
+    threshold = " / ".join(_rate(c) for c in report.criteria)
+    differs = " (differs between seeds)" if len(report.criteria) > 1 else ""
+    return (
+        f"criterion: the first periodic evaluation with success rate ≥ {threshold}{differs}{on}; "
+        "its steps, episodes and wall s are over the seeds that reached it"
+    )
+
+
+def format_report(report: Report) -> str:
+    """The report as Markdown: the aggregate row, how to read it, then one row per seed."""
+    first = report.first
+    n = len(report.runs)
+    return (
+        f"## {first.experiment}: {first.algo.upper()} on `{first.env_id}`, {n} seed{'s' * (n != 1)}\n\n"
+        f"{_aggregate_table(report)}\n\n"
+        "Mean ± std across seeds (population std, ddof=0) of each seed's final evaluation; "
+        f"{_criterion_text(report)}. Steps and episodes are training steps and episodes; "
+        "wall s is training wall-clock seconds, evaluations excluded.\n\n"
+        f"### Per seed\n\n{_seed_table(report)}\n"
+    )
+
+
+def write_report(
+    targets: list[str], runs_dir: Path, output_dir: Path | None = None
+) -> tuple[Path, Path, str]:
+    """Report ``targets`` (run directories or experiment names): write ``report.md`` and
+    ``curves.png`` (by default beside the seeds, in ``runs_dir/<experiment>/report/``).
+
+    Returns the Markdown path, the PNG path and the Markdown.
+    """
+    runs = [load_run(run_dir) for run_dir in resolve_run_dirs(targets, runs_dir)]
+    report = build_report(runs)
+    # the experiment directory the seeds live in: runs_dir/<experiment>/ in the usual layout
+    output_dir = output_dir or runs[0].run_dir.parent / "report"
+    markdown_path, png_path = output_dir / REPORT_MD, output_dir / CURVES_PNG
+    first = report.first
+    title = f"{first.experiment}: {first.algo.upper()} on {first.env_id}, {len(runs)} seeds"
+    criterion = report.criteria[0] if len(report.criteria) == 1 else None
+    plot_learning_curves(runs, png_path, title, criterion=criterion)
+    markdown = format_report(report) + f"\n![learning curves]({CURVES_PNG})\n"
+    atomic.write_text(markdown_path, markdown)
+    return markdown_path, png_path, markdown

@@ -1,0 +1,204 @@
+"""``rl-lab report`` on synthetic runs with hand-chosen numbers: aggregate, curves, PNG, errors, CLI."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from stable_baselines3.common.logger import configure
+
+from rl_lab import run_dir as runs
+from rl_lab.cli import EXIT_USER_ERROR, main
+from rl_lab.config import ExperimentConfig, load_experiment
+from rl_lab.errors import LabError
+from rl_lab.report import (
+    build_report,
+    format_report,
+    load_run,
+    plot_learning_curves,
+    resolve_run_dirs,
+    write_report,
+)
+from rl_lab.report_plot import figure_pixels
+
+STEPS = [1000, 2000, 3000, 4000]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _write_run(
+    runs_dir: Path,
+    config: ExperimentConfig,
+    seed: int,
+    returns: list[float],
+    success: list[float],
+    seconds: list[float] | None,
+    summary: dict[str, Any],
+) -> Path:
+    """A finished run as training leaves it: config, summary, eval.npz and TensorBoard events.
+
+    As in a real run, the last step is evaluated twice (the last periodic evaluation, then the
+    final one), the final one last; ``seconds=None`` is a run from before training time was logged.
+    """
+    run_dir = runs.run_path(runs_dir, config.name, seed)
+    runs.start_run(run_dir, replace(config, seed=seed))
+    runs.write_summary(run_dir, {
+        "experiment": config.name, "env_id": config.env.id, "algo": config.algo, "seed": seed,
+        "timesteps": STEPS[-1], "eval_std_return": 1.0, "criterion_success_rate": 1.0, **summary,
+    })
+    npz = {
+        "timesteps": np.array(STEPS), "episodes": np.arange(1, 5) * 10,
+        "results": np.repeat(np.array(returns)[:, None], 2, axis=1), "ep_lengths": np.ones((4, 2)),
+        "success_rate": np.array(success),
+    }
+    if seconds is not None:
+        npz["train_seconds"] = np.array(seconds)
+    np.savez(run_dir / runs.EVAL, **npz)
+
+    logger = configure(str(run_dir), ["tensorboard"])
+    points = list(zip(STEPS, returns, success, seconds or [None] * 4, strict=True))
+    stale_final = (STEPS[-1], returns[-1] - 1, 0.0, None)  # the periodic evaluation the final one replaces
+    for step, value, rate, second in [*points[:-1], stale_final, points[-1]]:
+        logger.record("eval/mean_reward", value)
+        if seed != 2:  # seed 2's events lack the success rate: read from eval.npz instead
+            logger.record("eval/success_rate", rate)
+        if second is not None:
+            logger.record("time/train_seconds", second)
+        logger.dump(step)
+    logger.close()
+    return run_dir
+
+
+@pytest.fixture(scope="module")
+def runs_dir(tmp_path_factory) -> Path:
+    """Three seeds of cartpole_ppo: 0 and 1 reach the criterion (at 1000 and 3000 steps), 2 does not
+    and is an older run without training seconds."""
+    root = tmp_path_factory.mktemp("report") / "runs"
+    config = load_experiment("cartpole_ppo")
+    _write_run(root, config, 0, [0, 5, 8, 10], [1, 1, 1, 1], [0.5, 1.0, 1.5, 2.0], {
+        "eval_mean_return": 10.0, "eval_success_rate": 1.0, "episodes": 40, "train_seconds": 2.0,
+        "criterion_timesteps": 1000, "criterion_episodes": 10, "criterion_train_seconds": 0.5,
+    })
+    _write_run(root, config, 1, [0, 10, 15, 20], [0, 0, 1, 0.5], [1.0, 2.0, 3.5, 4.5], {
+        "eval_mean_return": 20.0, "eval_success_rate": 0.5, "episodes": 40, "train_seconds": 4.5,
+        "criterion_timesteps": 3000, "criterion_episodes": 30, "criterion_train_seconds": 3.5,
+    })
+    _write_run(root, config, 2, [0, 1, 2, 3], [0, 0, 0, 0], None, {
+        "eval_mean_return": 3.0, "eval_success_rate": 0.0, "episodes": 40,
+        "criterion_timesteps": None, "criterion_episodes": None,
+    })
+    return root
+
+
+def _report(runs_dir: Path, *seeds: int):
+    targets = [str(runs_dir / "cartpole_ppo" / str(seed)) for seed in seeds]
+    return build_report([load_run(d) for d in resolve_run_dirs(targets, runs_dir)])
+
+
+def test_aggregate_is_mean_and_population_std_across_seeds(runs_dir: Path) -> None:
+    report = _report(runs_dir, 0, 1)
+    assert (report.final_return.mean, report.final_return.std) == (15.0, 5.0)
+    assert (report.success_rate.mean, report.success_rate.std) == (0.75, 0.25)
+    assert report.reached == 2
+    assert (report.criterion_steps.mean, report.criterion_steps.std) == (2000.0, 1000.0)
+    assert (report.criterion_episodes.mean, report.criterion_episodes.std) == (20.0, 10.0)
+    assert (report.criterion_seconds.mean, report.criterion_seconds.std) == (2.0, 1.5)
+    text = format_report(report)
+    for cell in (
+        "| PPO | `CartPole-v1` | 2 | 15.00 ± 5.00 | 75% ± 25% | 2/2 seeds | 2,000 ± 1,000 | 20 ± 10 "
+        "| 2.0 ± 1.5 | 4,000 |",
+        "population std, ddof=0",
+        "| 1 | 20.00 ± 1.00 | 50% | 3,000 | 30 | 3.5 |",
+    ):
+        assert cell in text, cell
+
+
+def test_criterion_statistics_are_over_the_seeds_that_reached_it(runs_dir: Path) -> None:
+    report = _report(runs_dir, 0, 2)
+    assert report.reached == 1
+    assert (report.criterion_steps.mean, report.criterion_steps.std, report.criterion_steps.n) == (1000, 0, 1)
+    text = format_report(report)
+    assert "| 1/2 seeds | 1,000 ± 0 (1/2 seeds) |" in text
+    assert "| 2 | 3.00 ± 1.00 | 0% | not reached | not reached | not reached | 4,000 | 40 | unknown |" in text
+
+
+def test_curves_come_from_the_events_with_eval_npz_as_fallback(runs_dir: Path) -> None:
+    seed0 = load_run(runs_dir / "cartpole_ppo" / "0").curve
+    assert list(seed0.timesteps) == STEPS  # the final evaluation replaced the stale one at the same step
+    assert list(seed0.returns) == [0, 5, 8, 10]
+    assert list(seed0.train_seconds) == [0.5, 1.0, 1.5, 2.0]
+    assert list(seed0.success_rate) == [1, 1, 1, 1]
+    seed2 = load_run(runs_dir / "cartpole_ppo" / "2").curve
+    assert list(seed2.success_rate) == [0, 0, 0, 0]  # from eval.npz
+    assert seed2.train_seconds is None  # neither source has it
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    assert data[12:16] == b"IHDR"  # the first chunk, after its 4-byte length
+    return struct.unpack(">II", data[16:24])
+
+
+def test_learning_curves_png_has_the_fixed_size(runs_dir: Path, tmp_path: Path) -> None:
+    seeds = [load_run(runs_dir / "cartpole_ppo" / s) for s in ("0", "1", "2")]
+    path = tmp_path / "curves.png"
+    plot_learning_curves(seeds, path, "three seeds", criterion=1.0)
+    assert _png_size(path) == figure_pixels(2) == (1200, 800)
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temp file left behind
+
+
+def test_experiment_name_means_its_finished_seeds_once_each(runs_dir: Path) -> None:
+    unfinished = runs_dir / "cartpole_ppo" / "unfinished"
+    unfinished.mkdir()
+    try:
+        found = resolve_run_dirs(["cartpole_ppo", str(runs_dir / "cartpole_ppo" / "1")], runs_dir)
+    finally:
+        unfinished.rmdir()
+    assert [p.name for p in found] == ["0", "1", "2"]
+
+
+def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None:
+    with pytest.raises(LabError, match="no runs to report"):
+        resolve_run_dirs([], runs_dir)
+    with pytest.raises(LabError, match="nope: no such run directory, and no experiment 'nope'"):
+        resolve_run_dirs(["nope"], runs_dir)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(LabError, match="empty: no finished runs"):
+        resolve_run_dirs([str(tmp_path / "empty")], runs_dir)
+    runs.start_run(tmp_path / "half", load_experiment("cartpole_ppo"))
+    with pytest.raises(LabError, match=r"half: run has not finished \(no summary\.json\)"):
+        resolve_run_dirs([str(tmp_path / "half")], runs_dir)
+    other = replace(load_experiment("cartpole_ppo"), name="cartpole_other")
+    other_run = _write_run(tmp_path, other, 0, [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0})
+    with pytest.raises(LabError, match=r"mixed runs: .* experiment 'cartpole_ppo' but .* 'cartpole_other'"):
+        resolve_run_dirs(["cartpole_ppo", str(other_run)], runs_dir)
+    (other_run / runs.SUMMARY).write_text("{not json")
+    with pytest.raises(LabError, match=r"summary\.json: malformed JSON"):
+        load_run(other_run)
+
+
+def test_write_report_defaults_beside_the_seeds(runs_dir: Path) -> None:
+    markdown_path, png_path, markdown = write_report(["cartpole_ppo"], runs_dir)
+    assert markdown_path == runs_dir / "cartpole_ppo" / "report" / "report.md"
+    assert markdown_path.read_text() == markdown
+    assert "![learning curves](curves.png)" in markdown and "| 2/3 seeds |" in markdown
+    assert _png_size(png_path) == (1200, 800)
+    assert [p.name for p in resolve_run_dirs(["cartpole_ppo"], runs_dir)] == ["0", "1", "2"]  # not the report
+
+
+def test_cli_report(runs_dir: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    targets = [str(runs_dir / "cartpole_ppo" / s) for s in ("0", "1")]
+    assert main(["report", *targets, "--runs-dir", str(runs_dir), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "15.00 ± 5.00" in printed and f"report: {out / 'report.md'}" in printed
+    assert (out / "report.md").is_file() and _png_size(out / "curves.png") == (1200, 800)
+
+    assert main(["report", "no_such_experiment", "--runs-dir", str(runs_dir)]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith("rl-lab: error: no_such_experiment: no such run directory")
