@@ -50,9 +50,26 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
     bench.add_argument("--learning", metavar="EXPERIMENT", help="train EXPERIMENT for each seed and report")
+    bench.add_argument(
+        "--training", action="store_true",
+        help="PPO training throughput: native batched VecEnv vs SB3's DummyVecEnv and SubprocVecEnv",
+    )
+    bench.add_argument(
+        "--suite", action="store_true",
+        help="every benchmark experiment for --seeds, then regenerate the learning sections and figures",
+    )
+    bench.add_argument("--only", nargs="+", metavar="EXPERIMENT", help="with --suite: just these experiments")
+    bench.add_argument("--reuse", action="store_true", help="with --suite/--learning: keep finished runs")
     bench.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     bench.add_argument("--runs-dir", type=Path, default=Path("runs"))
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+
+    report = sub.add_parser("report", help="several seeds' results as a Markdown table and learning curves")
+    report.add_argument("targets", nargs="+", metavar="TARGET",
+                        help="a run directory, or an experiment (name or directory): all its finished seeds")
+    report.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    report.add_argument("--output", type=Path, default=None,
+                        help="directory for report.md and curves.png (default: report/ beside the seeds)")
 
     rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
     rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
@@ -120,15 +137,42 @@ def _cmd_watch(args: argparse.Namespace) -> None:
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
+    modes = [flag for flag, on in (("--learning", args.learning), ("--suite", args.suite),
+                                   ("--training", args.training)) if on]
+    if len(modes) > 1:
+        raise LabError(f"bench: choose one of {' / '.join(modes)}")
+    if args.only and not args.suite:
+        raise LabError("bench: --only selects experiments of --suite; add --suite")
+    if args.suite and args.overrides:
+        raise LabError("bench: --suite runs the experiments as committed; for --set use --learning")
     if args.learning:
         from rl_lab.learning_bench import run_learning_bench
 
-        print(run_learning_bench(args.learning, args.seeds, args.output, args.runs_dir, args.overrides))
+        print(run_learning_bench(
+            args.learning, args.seeds, args.output, args.runs_dir, args.overrides, reuse=args.reuse
+        ))
+    elif args.suite:
+        from rl_lab.suite import run_suite
+
+        print(run_suite(args.output, args.runs_dir, args.seeds, args.only, reuse=args.reuse))
+    elif args.training:
+        from rl_lab.train_throughput import run_training_throughput
+
+        print(run_training_throughput(args.output, quick=args.quick))
     else:
         from rl_lab.bench import run_bench
 
         print(run_bench(args.output, quick=args.quick))
     print(f"written to {args.output}")
+
+
+def _cmd_report(args: argparse.Namespace) -> None:
+    from rl_lab.report import write_report
+
+    markdown_path, png_path, markdown = write_report(args.targets, args.runs_dir, args.output)
+    print(markdown)
+    print(f"report: {markdown_path}")
+    print(f"curves: {png_path}")
 
 
 def _cmd_rlhf(args: argparse.Namespace) -> None:
@@ -146,6 +190,7 @@ COMMANDS = {
     "eval": _cmd_eval,
     "watch": _cmd_watch,
     "bench": _cmd_bench,
+    "report": _cmd_report,
     "rlhf": _cmd_rlhf,
 }
 

@@ -114,15 +114,18 @@ def _one(value: float | None, fmt: Callable[[float], str], missing: str) -> str:
     return missing if value is None else fmt(value)
 
 
-def _aggregate_table(report: Report) -> str:
+AGGREGATE_HEADER = [
+    "algo", "env", "seeds", "final eval return", "final success rate", "criterion reached",
+    "steps to criterion", "episodes to criterion", "wall s to criterion", "total steps",
+]
+
+
+def aggregate_row(report: Report) -> list[str]:
+    """The RL-Zoo-style row of ``report`` (columns as :data:`AGGREGATE_HEADER`)."""
     n = len(report.runs)
     not_reached = "not reached"
     total = report.total_steps
-    header = [
-        "algo", "env", "seeds", "final eval return", "final success rate", "criterion reached",
-        "steps to criterion", "episodes to criterion", "wall s to criterion", "total steps",
-    ]
-    row = [
+    return [
         report.first.algo.upper(),
         f"`{report.first.env_id}`",
         str(n),
@@ -134,7 +137,10 @@ def _aggregate_table(report: Report) -> str:
         _mean_std(report.criterion_seconds, _seconds, n, "unknown" if report.reached else not_reached),
         _steps(total.mean) if total.std == 0 else _mean_std(total, _steps, n, ""),
     ]
-    return markdown_table(header, [row])
+
+
+def _aggregate_table(report: Report) -> str:
+    return markdown_table(AGGREGATE_HEADER, [aggregate_row(report)])
 
 
 def _seed_table(report: Report) -> str:
@@ -175,13 +181,15 @@ def _criterion_text(report: Report) -> str:
     )
 
 
-def format_report(report: Report) -> str:
-    """The report as Markdown: the aggregate row, how to read it, then one row per seed."""
+def format_report(report: Report, intro: str = "") -> str:
+    """The report as Markdown: a heading, ``intro`` (if any), the aggregate row, how to read it,
+    then one row per seed."""
     first = report.first
     n = len(report.runs)
     return (
         f"## {first.experiment}: {first.algo.upper()} on `{first.env_id}`, {n} seed{'s' * (n != 1)}\n\n"
-        f"{_aggregate_table(report)}\n\n"
+        + (f"{intro.strip()}\n\n" if intro.strip() else "")
+        + f"{_aggregate_table(report)}\n\n"
         "Mean ± std across seeds (population std, ddof=0) of each seed's final evaluation; "
         f"{_criterion_text(report)}. Steps and episodes are training steps and episodes; "
         "wall s is training wall-clock seconds, evaluations excluded.\n\n"

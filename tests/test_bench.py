@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_lab.bench import run_bench
-from rl_lab.learning_bench import learning_table
 from rl_lab.markdown_sections import update_section
 
 
@@ -29,12 +28,3 @@ def test_quick_bench_writes_a_ratio_per_environment(tmp_path: Path) -> None:
     assert all(r > 0 for r in ratios)
     text = doc.read_text()
     assert text.startswith("# kept title") and "kept\n" in text and "## Environment throughput" in text
-
-
-def test_learning_table_reports_unreached_criterion() -> None:
-    summary = {"seed": 3, "eval_mean_return": 1.5, "eval_std_return": 0.5, "eval_success_rate": 0.25,
-               "criterion_timesteps": None, "criterion_episodes": None, "timesteps": 2048,
-               "episodes": 12, "wall_seconds": 3.2, "eval_path_length": 1003.4}
-    row = learning_table([summary]).splitlines()[2]
-    assert row.startswith("| 3 | 1.50 ± 0.50 | 0.25 | not reached | not reached | 2,048 | 12 |")
-    assert row.rstrip(" |").endswith("1,003")

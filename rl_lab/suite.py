@@ -1,0 +1,166 @@
+"""``rl-lab bench --suite``: every benchmark experiment for several seeds, and the docs rebuilt.
+
+For each experiment of :data:`BENCHMARK_SUITE` it trains the seeds, writes the experiment's section
+of ``docs/benchmarks.md`` (``rl-lab report``'s tables) and its learning-curve figure, then an
+overview table with the published anchors beside our figures, and the RLHF toy's summary.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from tqdm import tqdm
+
+from rl_lab.config import ExperimentConfig, load_experiment
+from rl_lab.errors import LabError
+from rl_lab.learning_bench import FIGURES, learning_section, train_seeds
+from rl_lab.markdown_sections import markdown_table, update_section
+from rl_lab.report import AGGREGATE_HEADER, Report, aggregate_row, build_report, load_run
+from rl_lab.run_dir import SUMMARY, run_path
+
+RANDLOV_BALANCE = "Randløv & Alstrøm 1998: ~1,700 practice rides to learn to balance (1,000 s)"
+RANDLOV_RIDE = (
+    "Randløv & Alstrøm 1998: thousands of rides more to reach the goal; "
+    "LSPI (Lagoudakis & Parr 2003): goal ~95% of the time from ~60k samples"
+)
+PIXEL_GAMES = (
+    "Atari Pong from pixels: PPO at 20.99 after 10M steps (RL Zoo), ~281 min on CleanRL; "
+    "MinAtar Breakout (trail channel): DQN budget 5M frames"
+)
+VECTOR_GAMES = "PufferLib Ocean Pong (8 floats, Discrete(3)); MinAtar budget 5M frames"
+
+
+@dataclass(frozen=True)
+class SuiteEntry:
+    """One experiment of the suite and the published figure to read it against."""
+
+    experiment: str
+    anchor: str
+
+
+BENCHMARK_SUITE: tuple[SuiteEntry, ...] = (
+    SuiteEntry("bike_balance_ppo", RANDLOV_BALANCE),
+    SuiteEntry("bike_balance_dqn", RANDLOV_BALANCE),
+    SuiteEntry("bike_ride_ppo", RANDLOV_RIDE),
+    SuiteEntry("bike_ride_sac_continuous", RANDLOV_RIDE),
+    SuiteEntry("paddle_vector_ppo", VECTOR_GAMES),
+    SuiteEntry("paddle_vector_dqn", VECTOR_GAMES),
+    SuiteEntry("paddle_pixels_ppo", PIXEL_GAMES),
+)
+RLHF_EXPERIMENT = "rlhf_toy"
+OVERVIEW = "suite-overview"
+
+
+def select_entries(
+    only: list[str] | None, suite: tuple[SuiteEntry, ...] = BENCHMARK_SUITE
+) -> list[SuiteEntry]:
+    """The suite, or just the named experiments of it (a clear error for a name not in it;
+    ``rlhf_toy`` is accepted too and selects no training experiment)."""
+    if not only:
+        return list(suite)
+    known = {entry.experiment: entry for entry in suite}
+    unknown = [name for name in only if name not in known and name != RLHF_EXPERIMENT]
+    if unknown:
+        choices = ", ".join([*known, RLHF_EXPERIMENT])
+        raise LabError(f"not in the benchmark suite: {', '.join(unknown)} (suite: {choices})")
+    return [known[name] for name in dict.fromkeys(only) if name in known]
+
+
+def overview_section(
+    rows: list[tuple[SuiteEntry, list[Path]]], seeds: list[int], rlhf_line: str | None
+) -> str:
+    """The at-a-glance table: each experiment's aggregate row and its published anchor."""
+    table_rows = []
+    for entry, run_dirs in rows:
+        report = build_report([load_run(run_dir) for run_dir in run_dirs])
+        link = f"[{entry.experiment}](#{_anchor_slug(report)})"
+        table_rows.append([link, *aggregate_row(report), entry.anchor])
+    seed_text = " ".join(map(str, seeds))
+    text = (
+        "## The suite at a glance\n\n"
+        f"Command: `rl-lab bench --suite --seeds {seed_text}` regenerates this file's learning sections, "
+        "their figures and this table. Mean ± std across seeds (population std); the criterion is "
+        "each experiment's `eval.criterion_success_rate` (see its section). Steps, episodes and "
+        "wall s are training steps, training episodes and training wall-clock seconds "
+        "(evaluations excluded) until the first periodic evaluation that met it.\n\n"
+        + markdown_table(["experiment", *AGGREGATE_HEADER, "published anchor"], table_rows)
+    )
+    if rlhf_line:
+        text += f"\n\nRLHF toy (`rl-lab rlhf`, seed 0): {rlhf_line} Details: [docs/rlhf.md](rlhf.md).\n"
+    return text
+
+
+def _anchor_slug(report: Report) -> str:
+    """GitHub's anchor for the report's ``## experiment: ALGO on `env`, N seeds`` heading."""
+    first = report.first
+    heading = f"{first.experiment}: {first.algo} on {first.env_id}, {len(report.runs)} seeds"
+    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def rlhf_section(runs_dir: Path, output: Path, run: bool) -> str | None:
+    """Run the RLHF toy (if ``run``), write its section and figure from its run directory; return
+    its headline (None when not run and no finished run exists)."""
+    from rl_lab.rlhf.pipeline import run_rlhf
+    from rl_lab.rlhf.report import format_rlhf_summary, read_rlhf_summary
+
+    run_dir = runs_dir / RLHF_EXPERIMENT / "0"
+    if run:
+        run_dir = run_rlhf(RLHF_EXPERIMENT, runs_dir=runs_dir, seed=0)
+    elif not (run_dir / "summary.json").is_file():
+        return None
+    figure = Path(FIGURES) / "rlhf_gold_vs_kl.png"
+    (output.parent / figure).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(run_dir / "gold_vs_kl.png", output.parent / figure)
+    update_section(output, "rlhf", (
+        "## RLHF toy\n\nCommand: `rl-lab rlhf` (seed 0; part of `rl-lab bench --suite`). "
+        f"Design and discussion: [docs/rlhf.md](rlhf.md).\n\n```\n{format_rlhf_summary(run_dir)}\n```\n\n"
+        f"![gold reward against KL]({figure.as_posix()})\n"
+    ))
+    s = read_rlhf_summary(run_dir)
+    return (
+        f"reward model held-out accuracy {s['reward_model']['heldout_accuracy']:.3f}; PPO gold "
+        f"{s['sft']['gold']:.2f} -> {s['ppo']['gold']:.2f} at KL {s['ppo']['kl']:.2f} "
+        f"(target {s['ppo']['target_kl']:g})."
+    )
+
+
+def run_suite(
+    output: Path,
+    runs_dir: Path,
+    seeds: list[int],
+    only: list[str] | None = None,
+    reuse: bool = False,
+    suite: tuple[SuiteEntry, ...] = BENCHMARK_SUITE,
+    rlhf: bool = True,
+) -> str:
+    """Train every suite experiment (or those in ``only``) for ``seeds``; rewrite their sections
+    of ``output`` and the overview (over every suite experiment with finished runs of ``seeds``);
+    return the overview. ``reuse`` keeps finished runs instead of training them again; ``rlhf``
+    False leaves the RLHF toy out."""
+    if not seeds:
+        raise LabError("bench --suite needs at least one seed")
+    entries = select_entries(only, suite)
+    # Load every config before the first hour of training, so a bad one fails at once.
+    configs: dict[str, ExperimentConfig] = {e.experiment: load_experiment(e.experiment) for e in suite}
+    seed_args = " ".join(map(str, seeds))
+    with tqdm(total=len(entries) * len(seeds), desc="benchmark suite", unit="run") as progress:
+        for entry in entries:
+            config = configs[entry.experiment]
+            run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
+            command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
+            learning_section(config, run_dirs, command, output)
+    finished = []
+    for entry in suite:
+        run_dirs = [run_path(runs_dir, configs[entry.experiment].name, seed) for seed in seeds]
+        if all((run_dir / SUMMARY).is_file() for run_dir in run_dirs):
+            finished.append((entry, run_dirs))
+    run_rlhf_now = (not only or RLHF_EXPERIMENT in only) and not (
+        reuse and (runs_dir / RLHF_EXPERIMENT / "0" / SUMMARY).is_file()
+    )
+    rlhf_line = rlhf_section(runs_dir, output, run_rlhf_now) if rlhf else None
+    overview = overview_section(finished, seeds, rlhf_line)
+    update_section(output, OVERVIEW, overview, position="top")
+    return overview
