@@ -12,6 +12,7 @@ from rl_lab.agents.two_network import policy_kwargs_for
 from rl_lab.algorithms import algorithm_class
 from rl_lab.config import ExperimentConfig
 from rl_lab.errors import LabError
+from rl_lab.schedules import resolve_schedules
 
 
 def is_image_space(space: spaces.Space) -> bool:
@@ -41,7 +42,7 @@ def build_model(config: ExperimentConfig, venv: VecEnv, seed: int) -> BaseAlgori
             seed=seed,
             verbose=0,
             device="cpu",
-            **config.algo_kwargs,
+            **resolve_schedules(config.algo_kwargs),
         )
     except (ValueError, TypeError, AssertionError) as error:
         raise LabError(f"experiment '{config.name}': cannot build {config.algo}: {error}") from None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from rl_lab.errors import LabError
+from rl_lab.schedules import SCHEDULABLE, schedule_error
 
 EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
 ALGORITHMS = ("ppo", "a2c", "dqn", "sac")
@@ -240,6 +241,10 @@ def _check_kwargs(target: Any, kwargs: dict[str, Any], key: str, source: str) ->
         if name not in params:
             raise LabError(f"{source}: unknown key '{key}.{name}' for {getattr(target, '__name__', target)}")
         default = params[name].default
+        if name in SCHEDULABLE and isinstance(value, str):
+            if error := schedule_error(value):
+                raise LabError(f"{source}: '{key}.{name}': {error}")
+            continue
         if isinstance(default, bool) and not isinstance(value, bool):
             raise LabError(f"{source}: '{key}.{name}' must be a bool, got {value!r}")
         if isinstance(default, (int, float)) and not isinstance(default, bool) and (

@@ -96,3 +96,27 @@ def test_overrides_parse_toml_values_and_validate(write_experiment) -> None:
 
 def test_apply_overrides_creates_tables() -> None:
     assert apply_overrides({}, ["env.kwargs.noise=0"]) == {"env": {"kwargs": {"noise": 0}}}
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("'fast'", "expected a number or 'lin_<number>'"), ("'lin_x'", "is not 'lin_<number>'"),
+     ("'lin_0'", "must be > 0")],
+)
+def test_bad_schedule_string_is_named(write_experiment, value: str, message: str) -> None:
+    path = write_experiment(TINY_CARTPOLE.replace("n_epochs = 2", f"n_epochs = 2\nlearning_rate = {value}"))
+    with pytest.raises(LabError, match=rf"'algo_kwargs.learning_rate': .*{message}"):
+        load_experiment(str(path))
+
+
+def test_linear_schedule_decays_to_zero_over_training(write_experiment) -> None:
+    from rl_lab.agent_factory import build_model
+    from rl_lab.env_factory import make_vec_env
+
+    path = write_experiment(TINY_CARTPOLE.replace("n_epochs = 2", "n_epochs = 2\nlearning_rate = 'lin_1e-3'"))
+    config = load_experiment(str(path))
+    model = build_model(config, make_vec_env(config, config.n_envs, 0), 0)
+    # SB3 calls the schedule with the remaining progress: 1 at the start, 0 at the end.
+    assert model.lr_schedule(1.0) == pytest.approx(1e-3)
+    assert model.lr_schedule(0.25) == pytest.approx(2.5e-4)
+    assert model.lr_schedule(0.0) == 0.0
