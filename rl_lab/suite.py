@@ -135,11 +135,13 @@ def run_suite(
     reuse: bool = False,
     suite: tuple[SuiteEntry, ...] = BENCHMARK_SUITE,
     rlhf: bool = True,
+    throughput: bool = True,
 ) -> str:
     """Train every suite experiment (or those in ``only``) for ``seeds``; rewrite their sections
     of ``output`` and the overview (over every suite experiment with finished runs of ``seeds``);
     return the overview. ``reuse`` keeps finished runs instead of training them again; ``rlhf``
-    False leaves the RLHF toy out."""
+    False leaves the RLHF toy out; ``throughput`` False (or ``only``) skips re-measuring the
+    environment and training throughput sections."""
     if not seeds:
         raise LabError("bench --suite needs at least one seed")
     entries = select_entries(only, suite)
@@ -163,4 +165,11 @@ def run_suite(
     rlhf_line = rlhf_section(runs_dir, output, run_rlhf_now) if rlhf else None
     overview = overview_section(finished, seeds, rlhf_line)
     update_section(output, OVERVIEW, overview, position="top")
+    if throughput and not only:
+        from rl_lab.bench import run_bench
+        from rl_lab.train_throughput import run_training_throughput
+
+        tqdm.write("measuring environment and training throughput ...")
+        run_bench(output)
+        run_training_throughput(output)
     return overview

@@ -28,7 +28,7 @@ def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
     doc.write_text("# kept title\n\n<!-- begin throughput -->\nkept\n<!-- end throughput -->\n")
     runs_dir = tmp_path / "runs"
 
-    overview = run_suite(doc, runs_dir, seeds=[0, 1], suite=suite, rlhf=False)
+    overview = run_suite(doc, runs_dir, seeds=[0, 1], suite=suite, rlhf=False, throughput=False)
 
     text = doc.read_text()
     assert text.startswith("# kept title\n\n<!-- begin suite-overview -->")  # overview right after title
@@ -39,7 +39,7 @@ def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
     model = runs_dir / "tiny_suite" / "1" / "model.zip"
     before = model.stat().st_mtime_ns
 
-    run_suite(doc, runs_dir, seeds=[0, 1], suite=suite, reuse=True, rlhf=False)  # keeps finished runs
+    run_suite(doc, runs_dir, seeds=[0, 1], suite=suite, reuse=True, rlhf=False, throughput=False)
 
     assert model.stat().st_mtime_ns == before
     assert doc.read_text().count("<!-- begin learning:tiny_suite -->") == 1
