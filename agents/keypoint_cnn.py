@@ -27,7 +27,7 @@ class KeypointCNN(BaseFeaturesExtractor):
         self,
         observation_space: spaces.Box,
         keypoints: int = 16,
-        channels: tuple[int, int] = (16, 32),
+        channels: tuple[int, int] = (16, 16),
     ) -> None:
         super().__init__(observation_space, 2 * keypoints)
         if len(observation_space.shape) != 3:
