@@ -120,3 +120,13 @@ def test_tiny_pipeline_runs_and_summarises(tmp_path: Path) -> None:
     assert json.loads((again / "summary.json").read_text())["reward_model"]["data"].endswith("rankings.jsonl")
     with pytest.raises(LabError, match=r"unknown key 'ppo\.nope'"):
         run_rlhf("rlhf_toy", runs_dir=tmp_path, overrides=["ppo.nope=1"])
+
+
+def test_malformed_ranked_data_fails_before_any_training(tmp_path: Path) -> None:
+    from rl_lab.rlhf.pipeline import run_rlhf
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "weather", "responses": []}\n')
+    with pytest.raises(LabError, match=r"bad\.jsonl:1"):
+        run_rlhf("rlhf_toy", ranked_data=bad, runs_dir=tmp_path / "runs", seed=0)
+    assert not (tmp_path / "runs" / "rlhf_toy" / "0" / "sft_policy.pt").exists()  # SFT never ran

@@ -54,16 +54,18 @@ def _group_scores(rm: Any, world: TextWorld, ranked: RankedSet) -> list[np.ndarr
     return [score_responses(rm, world, np.full(len(g), p), g) for p, g in groups]
 
 
-def _ranked_data(config: RLHFConfig, world: TextWorld, ranked_data: Path | None, labeller: Labeller,
-                 rng: np.random.Generator, run_dir: Path) -> tuple[RankedSet, RankedSet, str]:
-    """Training and held-out rankings: synthetic (written to rankings.jsonl) or from the user's file."""
+def _ranked_data(
+    config: RLHFConfig, world: TextWorld, ranked_data: Path | None, data: RankedSet | None,
+    labeller: Labeller, rng: np.random.Generator, run_dir: Path,
+) -> tuple[RankedSet, RankedSet, str]:
+    """Training and held-out rankings: synthetic (written to rankings.jsonl) or the user's ``data``
+    (read from ``ranked_data``)."""
     d = config.data
-    if ranked_data is None:
+    if ranked_data is None or data is None:
         train = make_ranked_set(world, labeller, d.rankings, d.responses_per_prompt, rng)
         heldout = make_ranked_set(world, labeller, d.heldout_rankings, d.responses_per_prompt, rng)
         write_ranked_jsonl(run_dir / "rankings.jsonl", train, world)
         return train, heldout, "synthetic"
-    data = read_ranked_jsonl(ranked_data, world)
     order = rng.permutation(len(data))
     n_held = max(1, round(d.heldout_fraction * len(data))) if len(data) > 1 else 0
     if n_held == 0:
@@ -143,6 +145,8 @@ def run_rlhf(
     seed_everything(seed, config.torch_threads)
     started = time.perf_counter()
     world = TextWorld(max_len=config.world.max_len, seed=config.world.seed)
+    # Read the user's rankings now, so a malformed file fails before minutes of SFT, not after.
+    user_rankings = read_ranked_jsonl(ranked_data, world) if ranked_data is not None else None
     rng = np.random.default_rng(seed)
     writer = SummaryWriter(str(run_dir / "tensorboard"))
     summary: dict[str, Any] = {"experiment": config.name, "seed": seed, "torch_threads": config.torch_threads}
@@ -165,7 +169,8 @@ def run_rlhf(
     # Step 2: the reward model from rankings, normalised to mean 0 on SFT samples.
     d = config.data
     labeller = Labeller(d.labeller_temperature)
-    train, heldout, source = _ranked_data(config, world, ranked_data, labeller, rng, run_dir)
+    train, heldout, source = _ranked_data(config, world, ranked_data, user_rankings, labeller, rng,
+                                           run_dir)
     rm, rm_summary = _train_reward_stage(config, world, train, heldout, source, labeller, rng, seed, writer)
     ref_prompts = world.sample_prompts(config.reward_model.reference_samples, rng)
     ref_samples = sample_responses(sft, world, ref_prompts, torch.Generator().manual_seed(seed + 1))
