@@ -36,3 +36,19 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+_BLOCK = re.compile(r"<!-- begin (?P<name>[^ ]+) -->.*?<!-- end (?P=name) -->", re.DOTALL)
+
+
+def reorder_sections(path: Path, order: list[str]) -> None:
+    """Put the marked sections of ``path`` in ``order`` (sections not named keep their relative
+    order, after those), with the text before the first section (the title) kept on top."""
+    text = path.read_text()
+    blocks = {m.group("name"): m.group(0) for m in _BLOCK.finditer(text)}
+    first = _BLOCK.search(text)
+    if first is None:
+        return
+    head = text[: first.start()].rstrip()
+    names = [name for name in order if name in blocks] + [name for name in blocks if name not in order]
+    atomic.write_text(path, head + "\n\n" + "\n\n".join(blocks[name] for name in names) + "\n")

@@ -16,7 +16,7 @@ from tqdm import tqdm
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
 from rl_lab.learning_bench import FIGURES, learning_section, train_seeds
-from rl_lab.markdown_sections import markdown_table, update_section
+from rl_lab.markdown_sections import markdown_table, reorder_sections, update_section
 from rl_lab.report import AGGREGATE_HEADER, Report, aggregate_row, build_report, load_run
 from rl_lab.run_dir import SUMMARY, run_path
 
@@ -172,4 +172,6 @@ def run_suite(
         tqdm.write("measuring environment and training throughput ...")
         run_bench(output)
         run_training_throughput(output)
+    learning = [f"learning:{configs[entry.experiment].name}" for entry in suite]
+    reorder_sections(output, [OVERVIEW, *learning, "rlhf", "throughput", "training-throughput"])
     return overview

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_lab.bench import run_bench
-from rl_lab.markdown_sections import update_section
+from rl_lab.markdown_sections import reorder_sections, update_section
 
 
 def test_update_section_replaces_only_its_own_block(tmp_path: Path) -> None:
@@ -28,3 +28,14 @@ def test_quick_bench_writes_a_ratio_per_environment(tmp_path: Path) -> None:
     assert all(r > 0 for r in ratios)
     text = doc.read_text()
     assert text.startswith("# kept title") and "kept\n" in text and "## Environment throughput" in text
+
+
+def test_reorder_sections_keeps_title_and_unnamed_sections(tmp_path: Path) -> None:
+    doc = tmp_path / "bench.md"
+    for name in ("c", "a", "x", "b"):
+        update_section(doc, name, f"body {name}")
+    reorder_sections(doc, ["a", "b", "c", "missing"])
+    text = doc.read_text()
+    assert text.startswith("# rl-lab benchmarks\n\n<!-- begin a -->")
+    positions = [text.index(f"body {name}") for name in ("a", "b", "c", "x")]
+    assert positions == sorted(positions) and text.count("<!-- begin") == 4

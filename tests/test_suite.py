@@ -33,6 +33,7 @@ def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
     text = doc.read_text()
     assert text.startswith("# kept title\n\n<!-- begin suite-overview -->")  # overview right after title
     assert "kept\n" in text and "<!-- begin learning:tiny_suite -->" in text
+    assert text.index("begin learning:tiny_suite") < text.index("begin throughput")  # suite order
     assert "Someone 1998: ~1,700 rides" in overview and "| PPO | `CartPole-v1` | 2 |" in overview
     assert "![tiny_suite learning curves](figures/tiny_suite.png)" in text
     assert _png_size(doc.parent / "figures" / "tiny_suite.png")[0] == 1200
