@@ -192,6 +192,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise LabError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as error:
         raise LabError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError:
+        raise LabError(f"{path}: not UTF-8 text") from None
     except OSError as error:
         raise LabError(f"{path}: cannot read: {error.strerror}") from None
 

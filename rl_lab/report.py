@@ -21,11 +21,17 @@ from rl_lab.report_runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
 
 __all__ = [
     "EvalCurve", "Report", "RunRecord", "Stat", "build_report", "format_report", "load_run",
-    "plot_learning_curves", "resolve_run_dirs", "write_report",
+    "plot_learning_curves", "report_title", "resolve_run_dirs", "write_report",
 ]
 
 REPORT_MD = "report.md"
 CURVES_PNG = "curves.png"
+
+
+def report_title(report: Report) -> str:
+    """``experiment: ALGO on env, N seeds``: the heading, the figure title and the overview link."""
+    first, n = report.runs[0], len(report.runs)
+    return f"{first.experiment}: {first.algo.upper()} on {first.env_id}, {n} seed{'s' * (n != 1)}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +50,7 @@ class Report:
     runs: list[RunRecord]
     final_return: Stat
     success_rate: Stat | None  # None when no seed has a success metric
-    criteria: tuple[float, ...]  # success rate to reach (seeds trained with different --set may differ)
+    criterion: float | None  # eval success rate that counts as learned (None: no success metric)
     reached: int  # seeds that reached the criterion
     criterion_steps: Stat | None  # over the seeds that reached it (None: none did)
     criterion_episodes: Stat | None
@@ -73,8 +79,10 @@ def build_report(runs: list[RunRecord]) -> Report:
         runs=runs,
         final_return=_stat([s["eval_mean_return"] for s in summaries]),
         success_rate=_stat([s.get("eval_success_rate") for s in summaries]),
-        criteria=tuple(sorted({s["criterion_success_rate"] for s in summaries
-                               if s.get("criterion_success_rate") is not None})),
+        # Seeds share one config (report_runs checks), so the first summary's criterion is theirs;
+        # without a success metric there is no success rate, and no criterion to reach.
+        criterion=summaries[0].get("criterion_success_rate") if summaries[0].get("eval_success_rate")
+        is not None else None,
         reached=len(reached),
         criterion_steps=_stat([s["criterion_timesteps"] for s in reached]),
         criterion_episodes=_stat([s.get("criterion_episodes") for s in reached]),
@@ -123,7 +131,7 @@ AGGREGATE_HEADER = [
 def aggregate_row(report: Report) -> list[str]:
     """The RL-Zoo-style row of ``report`` (columns as :data:`AGGREGATE_HEADER`)."""
     n = len(report.runs)
-    not_reached = "not reached"
+    not_reached = "not reached" if report.criterion is not None else "n/a"
     total = report.total_steps
     return [
         report.first.algo.upper(),
@@ -131,7 +139,7 @@ def aggregate_row(report: Report) -> list[str]:
         str(n),
         _mean_std(report.final_return, _return, n, "n/a"),
         _mean_std(report.success_rate, _rate, n, "n/a"),
-        f"{report.reached}/{n} seeds",
+        f"{report.reached}/{n} seeds" if report.criterion is not None else "n/a",
         _mean_std(report.criterion_steps, _steps, n, not_reached),
         _mean_std(report.criterion_episodes, _steps, n, not_reached),
         _mean_std(report.criterion_seconds, _seconds, n, "unknown" if report.reached else not_reached),
@@ -152,13 +160,14 @@ def _seed_table(report: Report) -> str:
     for run in report.runs:
         s = run.summary
         reached = s.get("criterion_timesteps") is not None
-        at = "unknown" if reached else "not reached"  # reached, but by a run that did not record it
+        not_reached = "not reached" if report.criterion is not None else "n/a"
+        at = "unknown" if reached else not_reached  # reached, but by a run that did not record it
         std = s.get("eval_std_return")
         rows.append([
             str(run.seed),
             _return(s["eval_mean_return"]) + ("" if std is None else f" ± {_return(std)}"),
             _one(s.get("eval_success_rate"), _rate, "n/a"),
-            _one(s.get("criterion_timesteps"), _steps, "not reached"),
+            _one(s.get("criterion_timesteps"), _steps, not_reached),
             _one(s.get("criterion_episodes"), _steps, at),
             _one(s.get("criterion_train_seconds"), _seconds, at),
             _steps(s["timesteps"]),
@@ -169,14 +178,12 @@ def _seed_table(report: Report) -> str:
 
 
 def _criterion_text(report: Report) -> str:
-    if not report.criteria:
-        return "no success criterion recorded"
+    if report.criterion is None:
+        return "no success criterion (the experiment has no success metric)"
     metric = report.first.success_metric
     on = f" on `{metric}`" if metric else ""
-    threshold = " / ".join(_rate(c) for c in report.criteria)
-    differs = " (differs between seeds)" if len(report.criteria) > 1 else ""
     return (
-        f"criterion: the first periodic evaluation with success rate ≥ {threshold}{differs}{on}; "
+        f"criterion: the first periodic evaluation with success rate ≥ {_rate(report.criterion)}{on}; "
         "its steps, episodes and wall s are over the seeds that reached it"
     )
 
@@ -184,10 +191,8 @@ def _criterion_text(report: Report) -> str:
 def format_report(report: Report, intro: str = "") -> str:
     """The report as Markdown: a heading, ``intro`` (if any), the aggregate row, how to read it,
     then one row per seed."""
-    first = report.first
-    n = len(report.runs)
     return (
-        f"## {first.experiment}: {first.algo.upper()} on `{first.env_id}`, {n} seed{'s' * (n != 1)}\n\n"
+        f"## {report_title(report)}\n\n"
         + (f"{intro.strip()}\n\n" if intro.strip() else "")
         + f"{_aggregate_table(report)}\n\n"
         "Mean ± std across seeds (population std, ddof=0) of each seed's final evaluation; "
@@ -210,10 +215,11 @@ def write_report(
     # the experiment directory the seeds live in: runs_dir/<experiment>/ in the usual layout
     output_dir = output_dir or runs[0].run_dir.parent / "report"
     markdown_path, png_path = output_dir / REPORT_MD, output_dir / CURVES_PNG
-    first = report.first
-    title = f"{first.experiment}: {first.algo.upper()} on {first.env_id}, {len(runs)} seeds"
-    criterion = report.criteria[0] if len(report.criteria) == 1 else None
-    plot_learning_curves(runs, png_path, title, criterion=criterion)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LabError(f"{output_dir}: cannot write the report there ({error.strerror or error})") from None
+    plot_learning_curves(runs, png_path, report_title(report), criterion=report.criterion)
     markdown = format_report(report) + f"\n![learning curves]({CURVES_PNG})\n"
     atomic.write_text(markdown_path, markdown)
     return markdown_path, png_path, markdown

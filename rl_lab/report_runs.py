@@ -1,14 +1,15 @@
 """Finished runs read back for ``rl-lab report``: which directories to report and their eval curves.
 
 A run's evaluation curve comes from its TensorBoard events (what the user also sees in
-TensorBoard), with ``eval.npz`` as the fallback for any quantity the events lack (a run written
-before that tag existed, or an event file that is missing or unreadable).
+TensorBoard), or from ``eval.npz`` (the lab's own atomic record of every evaluation) for any
+quantity whose events are missing or cover fewer evaluations (a run written before that tag
+existed, an events file cut short by a crash).
 """
 
 from __future__ import annotations
 
 import zipfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ TAGS = {
     "success_rate": "eval/success_rate",
 }
 
+RLHF_MARKER = "sft_policy.pt"  # only the RLHF pipeline writes it
 Series = dict[int, float]  # timestep -> value; a later value at the same step replaces an earlier one
 
 
@@ -74,10 +76,14 @@ def _runs_of(target: str, runs_dir: Path) -> list[Path]:
     if (path / runs.CONFIG).is_file():
         if not (path / runs.SUMMARY).is_file():
             raise LabError(f"{path}: run has not finished (no {runs.SUMMARY})")
-        return [path]
-    seeds = sorted((p.parent for p in path.glob(f"*/{runs.SUMMARY}")), key=_seed_order)
+        seeds = [path]
+    else:
+        seeds = sorted((p.parent for p in path.glob(f"*/{runs.SUMMARY}")), key=_seed_order)
     if not seeds:
         raise LabError(f"{path}: no finished runs (no {path.name}/*/{runs.SUMMARY})")
+    for seed_dir in seeds:
+        if (seed_dir / RLHF_MARKER).is_file():
+            raise LabError(f"{seed_dir}: an RLHF run, not a training run (`rl-lab rlhf` prints its summary)")
     return seeds
 
 
@@ -86,22 +92,43 @@ def _seed_order(path: Path) -> tuple[bool, int, str]:
     return (not path.name.isdigit(), int(path.name) if path.name.isdigit() else 0, path.name)
 
 
+def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
+    """Dotted keys where two config dicts differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in sorted(set(a) | set(b), key=str)
+                for d in _differences(a.get(key), b.get(key), f"{prefix}{key}.")]
+    return [] if a == b else [prefix.rstrip(".")]
+
+
 def _check_one_experiment(run_dirs: list[Path]) -> None:
-    """A report compares seeds of one experiment: name the first two runs that differ."""
+    """A report compares seeds of one experiment with one config: name the first two runs that
+    differ (in anything but the seed), or that are the same seed twice."""
     first = run_dirs[0]
-    first_config = runs.load_run_config(first)
+    first_config = asdict(runs.load_run_config(first))
+    seen = {first_config["seed"]: first}
     for other in run_dirs[1:]:
-        config = runs.load_run_config(other)
-        for what, a, b in (
-            ("experiment", first_config.name, config.name),
-            ("env id", first_config.env.id, config.env.id),
-            ("algo", first_config.algo, config.algo),
-        ):
-            if a != b:
-                raise LabError(
-                    f"mixed runs: {first} has {what} {a!r} but {other} has {b!r} "
-                    "(report one experiment at a time)"
-                )
+        config = asdict(runs.load_run_config(other))
+        if config["name"] != first_config["name"]:
+            raise LabError(
+                f"mixed runs: {first} is experiment {first_config['name']!r} but {other} is "
+                f"{config['name']!r} (report one experiment at a time)"
+            )
+        differing = [key for key in _differences(first_config, config) if key != "seed"]
+        if differing:
+            raise LabError(
+                f"mixed runs: {first} and {other} were trained with different '{differing[0]}' "
+                "(seeds of one report must share their config)"
+            )
+        if config["seed"] in seen:
+            raise LabError(f"{seen[config['seed']]} and {other} are both seed {config['seed']}")
+        seen[config["seed"]] = other
+
+
+# Summary keys the report reads besides the two it needs: each a number, or null when unknown.
+OPTIONAL_NUMBERS = (
+    "eval_std_return", "eval_success_rate", "criterion_success_rate", "criterion_timesteps",
+    "criterion_episodes", "criterion_train_seconds", "episodes", "train_seconds",
+)
 
 
 def load_run(run_dir: Path) -> RunRecord:
@@ -112,8 +139,11 @@ def load_run(run_dir: Path) -> RunRecord:
     if not isinstance(summary, dict):
         raise LabError(f"{path}: expected a JSON object")
     for key in ("eval_mean_return", "timesteps"):
-        if not isinstance(summary.get(key), (int, float)):
+        if not _is_number(summary.get(key)):
             raise LabError(f"{path}: missing or non-numeric {key!r}")
+    for key in OPTIONAL_NUMBERS:
+        if summary.get(key) is not None and not _is_number(summary[key]):
+            raise LabError(f"{path}: {key!r} must be a number or null, got {summary[key]!r}")
     return RunRecord(
         run_dir=run_dir,
         experiment=config.name,
@@ -126,19 +156,20 @@ def load_run(run_dir: Path) -> RunRecord:
     )
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def read_curve(run_dir: Path) -> EvalCurve:
-    """The evaluation curve from the TensorBoard events, each quantity falling back to ``eval.npz``."""
-    events = _event_series(run_dir)
-    npz: dict[str, Series] | None = None
+    """The evaluation curve: each quantity from the TensorBoard events, or from ``eval.npz`` where
+    that has more evaluations."""
+    events, npz = _event_series(run_dir), _npz_series(run_dir)
     series: dict[str, Series] = {}
     for name in TAGS:
-        if events.get(name):
-            series[name] = events[name]
-            continue
-        if npz is None:
-            npz = _npz_series(run_dir)
-        if npz.get(name):
-            series[name] = npz[name]
+        from_events, from_npz = events.get(name, {}), npz.get(name, {})
+        best = from_events if len(from_events) >= len(from_npz) else from_npz
+        if best:
+            series[name] = best
     if "returns" not in series:
         raise LabError(
             f"{run_dir}: no evaluations (no {TAGS['returns']} in its TensorBoard events, no {runs.EVAL})"
@@ -160,7 +191,7 @@ def read_curve(run_dir: Path) -> EvalCurve:
 
 
 def _event_series(run_dir: Path) -> dict[str, Series]:
-    """The curve's tags from the run's own TensorBoard event files ({} if there are none)."""
+    """The curve's tags from the run's own TensorBoard event files ({} if none are readable)."""
     files = sorted(run_dir.glob("events.out.tfevents.*"))
     if not files:
         return {}
@@ -170,8 +201,8 @@ def _event_series(run_dir: Path) -> dict[str, Series]:
     accumulator = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})  # 0 keeps every point
     try:
         accumulator.Reload()
-    except (OSError, OpError) as error:
-        raise LabError(f"{files[0]}: unreadable TensorBoard events ({type(error).__name__})") from None
+    except (OSError, OpError):
+        return {}  # eval.npz holds the same evaluations; read_curve says so if it is missing too
     present = set(accumulator.Tags().get("scalars", []))
     return {
         name: {int(e.step): float(e.value) for e in accumulator.Scalars(tag)}

@@ -76,3 +76,5 @@ def read_summary(run_dir: Path) -> dict[str, Any]:
         raise LabError(f"{path}: no summary (has training finished?)") from None
     except json.JSONDecodeError as error:
         raise LabError(f"{path}: malformed JSON at line {error.lineno}") from None
+    except UnicodeDecodeError:
+        raise LabError(f"{path}: not UTF-8 text") from None

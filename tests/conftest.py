@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,11 @@ freq = 256
 episodes = 2
 video_max_steps = 20
 """
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG file, from its IHDR chunk (asserting the file is a PNG)."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert data[12:16] == b"IHDR"  # the first chunk, after its 4-byte length
+    return struct.unpack(">II", data[16:24])

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import struct
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from conftest import png_size
 from stable_baselines3.common.logger import configure
 
 from rl_lab import run_dir as runs
@@ -26,7 +26,6 @@ from rl_lab.report import (
 from rl_lab.report_plot import figure_pixels
 
 STEPS = [1000, 2000, 3000, 4000]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _write_run(
@@ -136,18 +135,11 @@ def test_curves_come_from_the_events_with_eval_npz_as_fallback(runs_dir: Path) -
     assert seed2.train_seconds is None  # neither source has it
 
 
-def _png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE
-    assert data[12:16] == b"IHDR"  # the first chunk, after its 4-byte length
-    return struct.unpack(">II", data[16:24])
-
-
 def test_learning_curves_png_has_the_fixed_size(runs_dir: Path, tmp_path: Path) -> None:
     seeds = [load_run(runs_dir / "cartpole_ppo" / s) for s in ("0", "1", "2")]
     path = tmp_path / "curves.png"
     plot_learning_curves(seeds, path, "three seeds", criterion=1.0)
-    assert _png_size(path) == figure_pixels(2) == (1200, 800)
+    assert png_size(path) == figure_pixels(2) == (1200, 800)
     assert [p.name for p in tmp_path.iterdir()] == ["curves.png"]  # no temp file left behind
 
 
@@ -176,8 +168,18 @@ def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None
     other_run = _write_run(tmp_path, other, 0, [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0})
     with pytest.raises(LabError, match=r"mixed runs: .* experiment 'cartpole_ppo' but .* 'cartpole_other'"):
         resolve_run_dirs(["cartpole_ppo", str(other_run)], runs_dir)
+    (other_run / "sft_policy.pt").write_bytes(b"")
+    with pytest.raises(LabError, match="an RLHF run, not a training run"):
+        resolve_run_dirs([str(other_run)], runs_dir)
+    (other_run / "sft_policy.pt").unlink()
     (other_run / runs.SUMMARY).write_text("{not json")
     with pytest.raises(LabError, match=r"summary\.json: malformed JSON"):
+        load_run(other_run)
+    (other_run / runs.SUMMARY).write_bytes(b"\xff\xfe{}")
+    with pytest.raises(LabError, match=r"summary\.json: not UTF-8 text"):
+        load_run(other_run)
+    (other_run / runs.CONFIG).write_bytes(b"name = '\xff'")
+    with pytest.raises(LabError, match=r"config\.toml: not UTF-8 text"):
         load_run(other_run)
 
 
@@ -186,7 +188,7 @@ def test_write_report_defaults_beside_the_seeds(runs_dir: Path) -> None:
     assert markdown_path == runs_dir / "cartpole_ppo" / "report" / "report.md"
     assert markdown_path.read_text() == markdown
     assert "![learning curves](curves.png)" in markdown and "| 2/3 seeds |" in markdown
-    assert _png_size(png_path) == (1200, 800)
+    assert png_size(png_path) == (1200, 800)
     assert [p.name for p in resolve_run_dirs(["cartpole_ppo"], runs_dir)] == ["0", "1", "2"]  # not the report
 
 
@@ -196,9 +198,58 @@ def test_cli_report(runs_dir: Path, tmp_path: Path, capsys) -> None:
     assert main(["report", *targets, "--runs-dir", str(runs_dir), "--output", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "15.00 ± 5.00" in printed and f"report: {out / 'report.md'}" in printed
-    assert (out / "report.md").is_file() and _png_size(out / "curves.png") == (1200, 800)
+    assert (out / "report.md").is_file() and png_size(out / "curves.png") == (1200, 800)
 
     assert main(["report", "no_such_experiment", "--runs-dir", str(runs_dir)]) == EXIT_USER_ERROR
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err
     assert err.startswith("rl-lab: error: no_such_experiment: no such run directory")
+
+
+def test_seeds_must_share_one_config_and_differ_in_seed(runs_dir: Path, tmp_path: Path) -> None:
+    config = load_experiment("cartpole_ppo")
+    flat = [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0}
+    again = _write_run(tmp_path / "again", config, 0, *flat)
+    with pytest.raises(LabError, match=r"and .*again.* are both seed 0"):
+        resolve_run_dirs(["cartpole_ppo", str(again)], runs_dir)
+    other = replace(config, eval=replace(config.eval, freq=config.eval.freq + 1))
+    changed = _write_run(tmp_path / "changed", other, 7, *flat)
+    with pytest.raises(LabError, match=r"trained with different 'eval\.freq'"):
+        resolve_run_dirs(["cartpole_ppo", str(changed)], runs_dir)
+
+
+def test_a_wrongly_typed_summary_field_is_named(tmp_path: Path) -> None:
+    config = load_experiment("cartpole_ppo")
+    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
+                     {"eval_mean_return": 4.0, "criterion_timesteps": "soon"})
+    with pytest.raises(LabError, match=r"summary\.json: 'criterion_timesteps' must be a number or null"):
+        load_run(run)
+
+
+def test_no_success_metric_means_no_criterion_and_one_seed_is_singular(tmp_path: Path) -> None:
+    config = load_experiment("cartpole_ppo")
+    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
+                     {"eval_mean_return": 4.0, "criterion_timesteps": None})
+    assert "eval_success_rate" not in runs.read_summary(run)  # as training writes it without a metric
+    report = build_report([load_run(run)])
+    text = format_report(report)
+    assert report.criterion is None and text.startswith("## cartpole_ppo: PPO on CartPole-v1, 1 seed\n")
+    assert "| 1 | 4.00 ± 0.00 | n/a | n/a | n/a | n/a | n/a |" in text and "no success criterion" in text
+
+
+def test_events_cut_short_fall_back_to_eval_npz(tmp_path: Path) -> None:
+    config = load_experiment("cartpole_ppo")
+    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
+                     {"eval_mean_return": 4.0})
+    events = next(run.glob("events.out.tfevents.*"))
+    events.write_bytes(events.read_bytes()[: events.stat().st_size // 2])  # as a crash would leave it
+    curve = load_run(run).curve
+    assert list(curve.returns) == [1, 2, 3, 4] and list(curve.train_seconds) == [1, 2, 3, 4]
+
+
+def test_cli_report_output_that_is_a_file_is_one_line(runs_dir: Path, tmp_path: Path, capsys) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["report", "cartpole_ppo", "--runs-dir", str(runs_dir), "--output", str(blocker)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "a_file: cannot write the report there" in err and "\n" not in err
