@@ -7,18 +7,39 @@ for each experiment of the suite), never from hand-typed numbers: the section is
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
 from rl_lab import run_dir as runs
 from rl_lab.config import ExperimentConfig, load_experiment
+from rl_lab.errors import LabError
 from rl_lab.markdown_sections import update_section
-from rl_lab.report import build_report, format_report, load_run
+from rl_lab.report import build_report, format_report, load_run, report_title
 from rl_lab.report_plot import plot_learning_curves
 from rl_lab.training import train
 
 FIGURES = "figures"  # beside the benchmarks document
+
+
+def check_seeds(seeds: list[int]) -> None:
+    """At least one seed, none twice (a repeated seed would count the same run twice)."""
+    if not seeds:
+        raise LabError("--seeds: give at least one seed")
+    repeated = sorted({seed for seed in seeds if seeds.count(seed) > 1})
+    if repeated:
+        raise LabError(f"--seeds repeats {', '.join(map(str, repeated))}")
+
+
+def _reusable(run_dir: Path, config: ExperimentConfig) -> bool:
+    """A finished run trained with exactly ``config`` (whose seed is the run's)."""
+    if not (run_dir / runs.SUMMARY).is_file():
+        return False
+    try:
+        return runs.load_run_config(run_dir) == config
+    except LabError:
+        return False  # an unreadable run is trained again
 
 
 def train_seeds(
@@ -28,14 +49,17 @@ def train_seeds(
     reuse: bool = False,
     progress: tqdm | None = None,
 ) -> list[Path]:
-    """Train ``config`` once per seed (or, with ``reuse``, keep a finished run of that seed)."""
+    """Train ``config`` once per seed (or, with ``reuse``, keep a finished run of that seed that
+    was trained with the same config)."""
     run_dirs = []
+    log = progress.write if progress is not None else tqdm.write
     for seed in seeds:
         run_dir = runs.run_path(runs_dir, config.name, seed)
         if progress is not None:
             progress.set_postfix_str(f"{config.name} seed {seed}")
-        if not (reuse and (run_dir / runs.SUMMARY).is_file()):
-            log = progress.write if progress is not None else tqdm.write
+        if not (reuse and _reusable(run_dir, replace(config, seed=seed))):
+            if reuse and (run_dir / runs.SUMMARY).is_file():
+                log(f"{run_dir}: trained with another config; training it again")
             train(config, runs_dir, seed, progress_bar=False, record_video=False, log=log)
         run_dirs.append(run_dir)
         if progress is not None:
@@ -48,9 +72,7 @@ def learning_section(config: ExperimentConfig, run_dirs: list[Path], command: st
     records = [load_run(run_dir) for run_dir in run_dirs]
     report = build_report(records)
     figure = Path(FIGURES) / f"{config.name}.png"
-    criterion = report.criteria[0] if len(report.criteria) == 1 else None
-    title = f"{config.name}: {config.algo.upper()} on {config.env.id}, {len(records)} seeds"
-    plot_learning_curves(records, output.parent / figure, title, criterion=criterion)
+    plot_learning_curves(records, output.parent / figure, report_title(report), criterion=report.criterion)
     intro = (
         f"{config.description}\n\nCommand: `{command}` ({config.n_envs} envs, {config.total_timesteps:,} "
         f"steps, {config.eval.episodes} eval episodes every {config.eval.freq:,} steps, "
@@ -70,6 +92,7 @@ def run_learning_bench(
     reuse: bool = False,
 ) -> str:
     """Train ``experiment`` once per seed and write its section of ``output``; return the section."""
+    check_seeds(seeds)
     config = load_experiment(experiment, overrides)
     with tqdm(total=len(seeds), desc="learning bench", unit="run") as progress:
         run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)

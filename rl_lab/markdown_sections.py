@@ -43,12 +43,16 @@ _BLOCK = re.compile(r"<!-- begin (?P<name>[^ ]+) -->.*?<!-- end (?P=name) -->", 
 
 def reorder_sections(path: Path, order: list[str]) -> None:
     """Put the marked sections of ``path`` in ``order`` (sections not named keep their relative
-    order, after those), with the text before the first section (the title) kept on top."""
+    order, after those). The text before the first section (the title) stays on top; any text
+    after a section moves with it."""
     text = path.read_text()
-    blocks = {m.group("name"): m.group(0) for m in _BLOCK.finditer(text)}
-    first = _BLOCK.search(text)
-    if first is None:
+    matches = list(_BLOCK.finditer(text))
+    if not matches:
         return
-    head = text[: first.start()].rstrip()
-    names = [name for name in order if name in blocks] + [name for name in blocks if name not in order]
-    atomic.write_text(path, head + "\n\n" + "\n\n".join(blocks[name] for name in names) + "\n")
+    pieces = {}
+    for match, following in zip(matches, [*matches[1:], None], strict=True):
+        tail = text[match.end(): following.start() if following else len(text)].strip()
+        pieces[match.group("name")] = match.group(0) + (f"\n\n{tail}" if tail else "")
+    head = text[: matches[0].start()].rstrip()
+    names = [name for name in order if name in pieces] + [name for name in pieces if name not in order]
+    atomic.write_text(path, head + "\n\n" + "\n\n".join(pieces[name] for name in names) + "\n")

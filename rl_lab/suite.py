@@ -13,11 +13,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from rl_lab import atomic
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.learning_bench import FIGURES, learning_section, train_seeds
+from rl_lab.learning_bench import FIGURES, check_seeds, learning_section, train_seeds
 from rl_lab.markdown_sections import markdown_table, reorder_sections, update_section
-from rl_lab.report import AGGREGATE_HEADER, Report, aggregate_row, build_report, load_run
+from rl_lab.report import (
+    AGGREGATE_HEADER,
+    Report,
+    aggregate_row,
+    build_report,
+    load_run,
+    report_title,
+    resolve_run_dirs,
+)
 from rl_lab.run_dir import SUMMARY, run_path
 
 RANDLOV_BALANCE = "Randløv & Alstrøm 1998: ~1,700 practice rides to learn to balance (1,000 s)"
@@ -93,10 +102,8 @@ def overview_section(
 
 
 def _anchor_slug(report: Report) -> str:
-    """GitHub's anchor for the report's ``## experiment: ALGO on `env`, N seeds`` heading."""
-    first = report.first
-    heading = f"{first.experiment}: {first.algo} on {first.env_id}, {len(report.runs)} seeds"
-    kept = "".join(c for c in heading.lower() if c.isalnum() or c in " -_")
+    """GitHub's anchor for the report's heading (:func:`report_title`)."""
+    kept = "".join(c for c in report_title(report).lower() if c.isalnum() or c in " -_")
     return kept.replace(" ", "-")
 
 
@@ -109,11 +116,13 @@ def rlhf_section(runs_dir: Path, output: Path, run: bool) -> str | None:
     run_dir = runs_dir / RLHF_EXPERIMENT / "0"
     if run:
         run_dir = run_rlhf(RLHF_EXPERIMENT, runs_dir=runs_dir, seed=0)
-    elif not (run_dir / "summary.json").is_file():
+    elif not (run_dir / SUMMARY).is_file():
         return None
+    plot = run_dir / "gold_vs_kl.png"
+    if not plot.is_file():
+        raise LabError(f"{plot}: missing (is {run_dir} a finished RLHF run?)")
     figure = Path(FIGURES) / "rlhf_gold_vs_kl.png"
-    (output.parent / figure).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(run_dir / "gold_vs_kl.png", output.parent / figure)
+    atomic.write_with(output.parent / figure, lambda tmp: shutil.copyfile(plot, tmp))
     update_section(output, "rlhf", (
         "## RLHF toy\n\nCommand: `rl-lab rlhf` (seed 0; part of `rl-lab bench --suite`). "
         f"Design and discussion: [docs/rlhf.md](rlhf.md).\n\n```\n{format_rlhf_summary(run_dir)}\n```\n\n"
@@ -127,6 +136,17 @@ def rlhf_section(runs_dir: Path, output: Path, run: bool) -> str | None:
     )
 
 
+def _overview_runs(config: ExperimentConfig, seeds: list[int], runs_dir: Path, trained: bool) -> list[Path]:
+    """The runs an experiment's overview row reads: the seeds just trained, or for an experiment
+    this invocation left alone (``--only``), its finished seeds as they are ([] if none)."""
+    if trained:
+        return [run_path(runs_dir, config.name, seed) for seed in seeds]
+    try:
+        return resolve_run_dirs([config.name], runs_dir)
+    except LabError:
+        return []  # no finished runs (or mixed ones): no row until the suite runs it
+
+
 def run_suite(
     output: Path,
     runs_dir: Path,
@@ -138,15 +158,21 @@ def run_suite(
     throughput: bool = True,
 ) -> str:
     """Train every suite experiment (or those in ``only``) for ``seeds``; rewrite their sections
-    of ``output`` and the overview (over every suite experiment with finished runs of ``seeds``);
-    return the overview. ``reuse`` keeps finished runs instead of training them again; ``rlhf``
-    False leaves the RLHF toy out; ``throughput`` False (or ``only``) skips re-measuring the
-    environment and training throughput sections."""
-    if not seeds:
-        raise LabError("bench --suite needs at least one seed")
+    of ``output`` and the overview (every suite experiment with finished runs); return the
+    overview. ``reuse`` keeps finished runs trained with the current config instead of training
+    them again; ``rlhf`` False leaves the RLHF toy out; ``throughput`` False, ``only`` or
+    ``reuse`` skip re-measuring the environment and training throughput sections."""
+    check_seeds(seeds)
     entries = select_entries(only, suite)
+    run_rlhf_now = rlhf and (not only or RLHF_EXPERIMENT in only) and not (
+        reuse and (runs_dir / RLHF_EXPERIMENT / "0" / SUMMARY).is_file()
+    )
     # Load every config before the first hour of training, so a bad one fails at once.
     configs: dict[str, ExperimentConfig] = {e.experiment: load_experiment(e.experiment) for e in suite}
+    if run_rlhf_now:
+        from rl_lab.rlhf.settings import load_rlhf_config
+
+        load_rlhf_config(RLHF_EXPERIMENT)
     seed_args = " ".join(map(str, seeds))
     with tqdm(total=len(entries) * len(seeds), desc="benchmark suite", unit="run") as progress:
         for entry in entries:
@@ -154,18 +180,14 @@ def run_suite(
             run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
             command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
             learning_section(config, run_dirs, command, output)
-    finished = []
-    for entry in suite:
-        run_dirs = [run_path(runs_dir, configs[entry.experiment].name, seed) for seed in seeds]
-        if all((run_dir / SUMMARY).is_file() for run_dir in run_dirs):
-            finished.append((entry, run_dirs))
-    run_rlhf_now = (not only or RLHF_EXPERIMENT in only) and not (
-        reuse and (runs_dir / RLHF_EXPERIMENT / "0" / SUMMARY).is_file()
-    )
+    trained = {entry.experiment for entry in entries}
+    finished = [(entry, dirs) for entry in suite
+                if (dirs := _overview_runs(configs[entry.experiment], seeds, runs_dir,
+                                           entry.experiment in trained))]
     rlhf_line = rlhf_section(runs_dir, output, run_rlhf_now) if rlhf else None
     overview = overview_section(finished, seeds, rlhf_line)
     update_section(output, OVERVIEW, overview, position="top")
-    if throughput and not only:
+    if throughput and not only and not reuse:
         from rl_lab.bench import run_bench
         from rl_lab.train_throughput import run_training_throughput
 

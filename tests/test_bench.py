@@ -34,8 +34,10 @@ def test_reorder_sections_keeps_title_and_unnamed_sections(tmp_path: Path) -> No
     doc = tmp_path / "bench.md"
     for name in ("c", "a", "x", "b"):
         update_section(doc, name, f"body {name}")
+    doc.write_text(doc.read_text().replace("<!-- end c -->", "<!-- end c -->\nnote under c\n"))
     reorder_sections(doc, ["a", "b", "c", "missing"])
     text = doc.read_text()
     assert text.startswith("# rl-lab benchmarks\n\n<!-- begin a -->")
     positions = [text.index(f"body {name}") for name in ("a", "b", "c", "x")]
     assert positions == sorted(positions) and text.count("<!-- begin") == 4
+    assert text.index("body c") < text.index("note under c") < text.index("body x")  # kept, moved with c

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import pytest
-from conftest import TINY_CARTPOLE
+from conftest import TINY_CARTPOLE, png_size
 
 from rl_lab.cli import main
 from rl_lab.errors import LabError
 from rl_lab.suite import BENCHMARK_SUITE, SuiteEntry, run_suite, select_entries
-
-
-def _png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
 
 
 def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
@@ -36,7 +29,7 @@ def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
     assert text.index("begin learning:tiny_suite") < text.index("begin throughput")  # suite order
     assert "Someone 1998: ~1,700 rides" in overview and "| PPO | `CartPole-v1` | 2 |" in overview
     assert "![tiny_suite learning curves](figures/tiny_suite.png)" in text
-    assert _png_size(doc.parent / "figures" / "tiny_suite.png")[0] == 1200
+    assert png_size(doc.parent / "figures" / "tiny_suite.png")[0] == 1200
     model = runs_dir / "tiny_suite" / "1" / "model.zip"
     before = model.stat().st_mtime_ns
 
@@ -44,6 +37,12 @@ def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
 
     assert model.stat().st_mtime_ns == before
     assert doc.read_text().count("<!-- begin learning:tiny_suite -->") == 1
+
+    experiment.write_text(TINY_CARTPOLE.replace("total_timesteps = 512", "total_timesteps = 768"))
+    run_suite(doc, runs_dir, seeds=[1], suite=suite, reuse=True, rlhf=False, throughput=False)
+
+    assert model.stat().st_mtime_ns != before  # another config: trained again, not reused
+    assert "| PPO | `CartPole-v1` | 1 | " in doc.read_text() and "| 768 |" in doc.read_text()
 
 
 def test_suite_selection_names_unknown_experiments() -> None:
@@ -56,10 +55,14 @@ def test_suite_selection_names_unknown_experiments() -> None:
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["bench", "--only", "bike_ride_ppo"], "add --suite"),
-        (["bench", "--suite", "--set", "n_envs=2"], "as committed"),
+        (["bench", "--only", "bike_ride_ppo"], "--only does not apply to the throughput bench"),
+        (["bench", "--suite", "--set", "n_envs=2"], "--set does not apply to --suite"),
         (["bench", "--suite", "--learning", "bike_ride_ppo"], "choose one"),
         (["bench", "--suite", "--only", "nope"], "not in the benchmark suite"),
+        (["bench", "--suite", "--seeds", "0", "0"], "--seeds repeats 0"),
+        (["bench", "--training", "--seeds", "1"], "--seeds does not apply to --training"),
+        (["bench", "--reuse"], "--reuse does not apply"),
+        (["bench", "--learning", "bike_ride_ppo", "--quick"], "--quick does not apply to --learning"),
     ],
 )
 def test_suite_argument_errors_are_one_line(argv: list[str], expected: str, capsys) -> None:
