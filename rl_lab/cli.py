@@ -60,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--only", nargs="+", metavar="EXPERIMENT", help="with --suite: just these experiments")
     bench.add_argument("--reuse", action="store_true", help="with --suite/--learning: keep finished runs")
-    bench.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    bench.add_argument("--runs-dir", type=Path, default=Path("runs"))
+    bench.add_argument("--seeds", type=int, nargs="+", default=None, help="default: 0 1 2")
+    bench.add_argument("--runs-dir", type=Path, default=None, help="default: runs")
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
     report = sub.add_parser("report", help="several seeds' results as a Markdown table and learning curves")
@@ -141,10 +141,19 @@ def _cmd_bench(args: argparse.Namespace) -> None:
                                    ("--training", args.training)) if on]
     if len(modes) > 1:
         raise LabError(f"bench: choose one of {' / '.join(modes)}")
-    if args.only and not args.suite:
-        raise LabError("bench: --only selects experiments of --suite; add --suite")
-    if args.suite and args.overrides:
-        raise LabError("bench: --suite runs the experiments as committed; for --set use --learning")
+    trains = bool(args.learning or args.suite)
+    for flag, given, allowed in (
+        ("--only", args.only, args.suite),
+        ("--set", args.overrides, args.learning),
+        ("--reuse", args.reuse, trains),
+        ("--seeds", args.seeds is not None, trains),
+        ("--runs-dir", args.runs_dir is not None, trains),
+        ("--quick", args.quick, not trains),
+    ):
+        if given and not allowed:
+            raise LabError(f"bench: {flag} does not apply to {modes[0] if modes else 'the throughput bench'}")
+    args.seeds = [0, 1, 2] if args.seeds is None else args.seeds
+    args.runs_dir = args.runs_dir or Path("runs")
     if args.learning:
         from rl_lab.learning_bench import run_learning_bench
 
