@@ -19,8 +19,8 @@ from torch import nn
 class KeypointCNN(BaseFeaturesExtractor):
     """Two convolutions, a 1x1 projection to ``keypoints`` maps, then a spatial soft-argmax.
 
-    Output: ``2 * keypoints`` coordinates in [-1, 1] (x then y for each map). Expects SB3's
-    channel-first image batch ``(B, C, H, W)`` scaled to [0, 1].
+    Output: ``2 * keypoints`` coordinates in [-1, 1]: the x of every map, then the y of every
+    map. Expects SB3's channel-first image batch ``(B, C, H, W)`` scaled to [0, 1].
     """
 
     def __init__(

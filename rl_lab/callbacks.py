@@ -61,16 +61,24 @@ class PeriodicEvalCallback(BaseCallback):
         self.criterion_episodes: int | None = None
         self.criterion_train_seconds: float | None = None
         self._started = time.perf_counter()
+        self._stopped: float | None = None
         self._eval_seconds = 0.0
 
     def _on_training_start(self) -> None:
         self._started = time.perf_counter()
+        self._stopped = None
         self._eval_seconds = 0.0
+
+    def _on_training_end(self) -> None:
+        # The final evaluation comes after saving the model: neither is training time.
+        self._stopped = time.perf_counter()
 
     @property
     def train_seconds(self) -> float:
-        """Wall-clock seconds of training so far, evaluations excluded."""
-        return time.perf_counter() - self._started - self._eval_seconds
+        """Wall-clock seconds of training so far (or in all, once ``learn`` has returned),
+        evaluations excluded."""
+        now = self._stopped if self._stopped is not None else time.perf_counter()
+        return now - self._started - self._eval_seconds
 
     def _on_step(self) -> bool:
         if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:

@@ -6,7 +6,8 @@ the agent factory turns it into SB3's schedule (a function of the remaining prog
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from dataclasses import dataclass
 from typing import Any
 
 # Settings SB3 accepts as a schedule (a float, or a function of the remaining progress).
@@ -22,15 +23,26 @@ def schedule_error(value: Any) -> str | None:
         start = float(value.removeprefix(PREFIX))
     except ValueError:
         return f"'{value}' is not '{PREFIX}<number>'"
-    return None if start > 0 else f"'{value}': the start value must be > 0"
+    return None if math.isfinite(start) and start > 0 else f"'{value}': the start value must be > 0"
 
 
-def to_schedule(value: Any) -> float | Callable[[float], float]:
-    """A schedule string as SB3's linear schedule; any other value unchanged."""
+@dataclass(frozen=True)
+class LinearDecay:
+    """``start`` at the beginning of training, 0 at the end (SB3 passes the remaining progress).
+
+    A module-level class rather than a closure, so a saved model's schedule pickles plainly.
+    """
+
+    start: float
+
+    def __call__(self, progress_remaining: float) -> float:
+        return self.start * progress_remaining
+
+
+def to_schedule(value: Any) -> Any:
+    """A schedule string as a :class:`LinearDecay`; any other value unchanged."""
     if isinstance(value, str) and schedule_error(value) is None:
-        from stable_baselines3.common.utils import LinearSchedule  # config parsing stays torch-free
-
-        return LinearSchedule(float(value.removeprefix(PREFIX)), 0.0, 1.0)
+        return LinearDecay(float(value.removeprefix(PREFIX)))
     return value
 
 

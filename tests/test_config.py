@@ -101,7 +101,7 @@ def test_apply_overrides_creates_tables() -> None:
 @pytest.mark.parametrize(
     ("value", "message"),
     [("'fast'", "expected a number or 'lin_<number>'"), ("'lin_x'", "is not 'lin_<number>'"),
-     ("'lin_0'", "must be > 0")],
+     ("'lin_0'", "must be > 0"), ("'lin_inf'", "must be > 0")],
 )
 def test_bad_schedule_string_is_named(write_experiment, value: str, message: str) -> None:
     path = write_experiment(TINY_CARTPOLE.replace("n_epochs = 2", f"n_epochs = 2\nlearning_rate = {value}"))
