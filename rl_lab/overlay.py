@@ -30,6 +30,22 @@ def _pygame():  # imported lazily: only watching and video recording need it
     return pygame
 
 
+def tile_frames(observation: np.ndarray) -> np.ndarray:
+    """An observation as one RGB picture: an RGB frame as it is; grayscale channels (stacked
+    frames, oldest first, as ``VecFrameStack`` keeps them) tiled left to right, top to bottom."""
+    image = observation if observation.ndim == 3 else observation[..., None]
+    height, width, channels = image.shape
+    if channels == 3:
+        return image
+    columns = int(np.ceil(np.sqrt(channels)))
+    rows = int(np.ceil(channels / columns))
+    grid = np.zeros((rows * height, columns * width), dtype=image.dtype)
+    for index in range(channels):
+        row, column = divmod(index, columns)
+        grid[row * height:(row + 1) * height, column * width:(column + 1) * width] = image[..., index]
+    return np.repeat(grid[..., None], 3, axis=2)
+
+
 def compose(
     frame: np.ndarray,
     readout: NetworkReadout,
@@ -69,10 +85,10 @@ def compose(
     text(f"return so far: {episode_return:+.2f}")
     text(f"step: {step}")
     if observation_image is not None:
-        text("what the networks see:")
+        stacked = observation_image.ndim == 3 and observation_image.shape[2] not in (1, 3)
+        text("what the networks see" + (" (oldest frame first):" if stacked else ":"))
         side = PANEL_WIDTH - 40
-        image = observation_image if observation_image.ndim == 3 else observation_image[..., None]
-        image = np.repeat(image[..., -1:], 3, axis=2) if image.shape[2] != 3 else image
+        image = tile_frames(observation_image)
         scaled = pygame.transform.scale(
             pygame.surfarray.make_surface(np.ascontiguousarray(image.transpose(1, 0, 2))), (side, side)
         )
