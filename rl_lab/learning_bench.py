@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from rl_lab import run_dir as runs
 from rl_lab.config import ExperimentConfig, load_experiment
+from rl_lab.config_diff import training_differences
 from rl_lab.errors import LabError
 from rl_lab.markdown_sections import update_section
 from rl_lab.report import build_report, format_report, load_run, report_title
@@ -32,14 +33,17 @@ def check_seeds(seeds: list[int]) -> None:
         raise LabError(f"--seeds repeats {', '.join(map(str, repeated))}")
 
 
-def _reusable(run_dir: Path, config: ExperimentConfig) -> bool:
-    """A finished run trained with exactly ``config`` (whose seed is the run's)."""
+def _reuse_verdict(run_dir: Path, config: ExperimentConfig) -> str | None:
+    """None if the run in ``run_dir`` is finished and was trained as ``config`` (whose seed is
+    the run's) would train it; otherwise why it must be trained (again)."""
     if not (run_dir / runs.SUMMARY).is_file():
-        return False
+        return "not finished"
     try:
-        return runs.load_run_config(run_dir) == config
-    except LabError:
-        return False  # an unreadable run is trained again
+        saved = runs.load_run_config(run_dir)
+    except LabError as error:
+        return f"unreadable ({error})"
+    differing = training_differences(saved, config, ignore_seed=False)
+    return f"trained with another '{differing[0]}'" if differing else None
 
 
 def train_seeds(
@@ -57,9 +61,10 @@ def train_seeds(
         run_dir = runs.run_path(runs_dir, config.name, seed)
         if progress is not None:
             progress.set_postfix_str(f"{config.name} seed {seed}")
-        if not (reuse and _reusable(run_dir, replace(config, seed=seed))):
-            if reuse and (run_dir / runs.SUMMARY).is_file():
-                log(f"{run_dir}: trained with another config; training it again")
+        verdict = _reuse_verdict(run_dir, replace(config, seed=seed)) if reuse else "no --reuse"
+        if verdict is not None:
+            if reuse and verdict != "not finished":
+                log(f"{run_dir}: {verdict}; training it again")
             train(config, runs_dir, seed, progress_bar=False, record_video=False, log=log)
         run_dirs.append(run_dir)
         if progress is not None:

@@ -9,13 +9,14 @@ existed, an events file cut short by a crash).
 from __future__ import annotations
 
 import zipfile
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rl_lab import run_dir as runs
+from rl_lab.config_diff import training_differences
 from rl_lab.errors import LabError
 
 # curve quantity -> TensorBoard tag (all logged in the same dump, at the same step)
@@ -92,36 +93,28 @@ def _seed_order(path: Path) -> tuple[bool, int, str]:
     return (not path.name.isdigit(), int(path.name) if path.name.isdigit() else 0, path.name)
 
 
-def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
-    """Dotted keys where two config dicts differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        return [d for key in sorted(set(a) | set(b), key=str)
-                for d in _differences(a.get(key), b.get(key), f"{prefix}{key}.")]
-    return [] if a == b else [prefix.rstrip(".")]
-
-
 def _check_one_experiment(run_dirs: list[Path]) -> None:
     """A report compares seeds of one experiment with one config: name the first two runs that
     differ (in anything but the seed), or that are the same seed twice."""
     first = run_dirs[0]
-    first_config = asdict(runs.load_run_config(first))
-    seen = {first_config["seed"]: first}
+    first_config = runs.load_run_config(first)
+    seen = {first_config.seed: first}
     for other in run_dirs[1:]:
-        config = asdict(runs.load_run_config(other))
-        if config["name"] != first_config["name"]:
+        config = runs.load_run_config(other)
+        if config.name != first_config.name:
             raise LabError(
-                f"mixed runs: {first} is experiment {first_config['name']!r} but {other} is "
-                f"{config['name']!r} (report one experiment at a time)"
+                f"mixed runs: {first} is experiment {first_config.name!r} but {other} is "
+                f"{config.name!r} (report one experiment at a time)"
             )
-        differing = [key for key in _differences(first_config, config) if key != "seed"]
+        differing = training_differences(first_config, config)
         if differing:
             raise LabError(
                 f"mixed runs: {first} and {other} were trained with different '{differing[0]}' "
                 "(seeds of one report must share their config)"
             )
-        if config["seed"] in seen:
-            raise LabError(f"{seen[config['seed']]} and {other} are both seed {config['seed']}")
-        seen[config["seed"]] = other
+        if config.seed in seen:
+            raise LabError(f"{seen[config.seed]} and {other} are both seed {config.seed}")
+        seen[config.seed] = other
 
 
 # Summary keys the report reads besides the two it needs: each a number, or null when unknown.
@@ -163,7 +156,13 @@ def _is_number(value: Any) -> bool:
 def read_curve(run_dir: Path) -> EvalCurve:
     """The evaluation curve: each quantity from the TensorBoard events, or from ``eval.npz`` where
     that has more evaluations."""
-    events, npz = _event_series(run_dir), _npz_series(run_dir)
+    events = _event_series(run_dir)
+    try:
+        npz = _npz_series(run_dir)
+    except LabError:
+        if not events.get("returns"):
+            raise
+        npz = {}  # a damaged eval.npz beside complete events: the events have the curve
     series: dict[str, Series] = {}
     for name in TAGS:
         from_events, from_npz = events.get(name, {}), npz.get(name, {})
