@@ -91,7 +91,8 @@ class PeriodicEvalCallback(BaseCallback):
         train_seconds = self.train_seconds
         eval_started = time.perf_counter()
         result = self.run_evaluation()
-        self._eval_seconds += time.perf_counter() - eval_started
+        if self._stopped is None:  # after training, the clock is stopped: nothing to take off
+            self._eval_seconds += time.perf_counter() - eval_started
         summary = result.summary()
         self.logger.record("time/train_seconds", train_seconds)
         self.logger.record("eval/mean_reward", summary["eval_mean_return"])

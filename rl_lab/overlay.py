@@ -30,12 +30,13 @@ def _pygame():  # imported lazily: only watching and video recording need it
     return pygame
 
 
-def tile_frames(observation: np.ndarray) -> np.ndarray:
-    """An observation as one RGB picture: an RGB frame as it is; grayscale channels (stacked
-    frames, oldest first, as ``VecFrameStack`` keeps them) tiled left to right, top to bottom."""
+def tile_frames(observation: np.ndarray, stacked_frames: bool = False) -> np.ndarray:
+    """An observation as one RGB picture: an RGB frame as it is; grayscale channels (with
+    ``stacked_frames``, ``VecFrameStack``'s frames, oldest first) tiled left to right, top to
+    bottom."""
     image = observation if observation.ndim == 3 else observation[..., None]
     height, width, channels = image.shape
-    if channels == 3:
+    if channels == 3 and not stacked_frames:
         return image
     columns = int(np.ceil(np.sqrt(channels)))
     rows = int(np.ceil(channels / columns))
@@ -53,6 +54,7 @@ def compose(
     episode_return: float,
     step: int,
     observation_image: np.ndarray | None = None,
+    stacked_frames: bool = False,
 ) -> np.ndarray:
     """Return ``frame`` (H, W, 3 uint8) with the networks' panel attached on the right."""
     pygame = _pygame()
@@ -85,12 +87,13 @@ def compose(
     text(f"return so far: {episode_return:+.2f}")
     text(f"step: {step}")
     if observation_image is not None:
-        stacked = observation_image.ndim == 3 and observation_image.shape[2] not in (1, 3)
-        text("what the networks see" + (" (oldest frame first):" if stacked else ":"))
+        text("what the networks see" + (" (oldest frame first):" if stacked_frames else ":"))
         side = PANEL_WIDTH - 40
-        image = tile_frames(observation_image)
+        image = tile_frames(observation_image, stacked_frames)
+        scale = side / max(image.shape[:2])  # keep the aspect of a 1x2 or 2x3 grid
+        size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
         scaled = pygame.transform.scale(
-            pygame.surfarray.make_surface(np.ascontiguousarray(image.transpose(1, 0, 2))), (side, side)
+            pygame.surfarray.make_surface(np.ascontiguousarray(image.transpose(1, 0, 2))), size
         )
         surface.blit(scaled, (x0, y))
     return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()

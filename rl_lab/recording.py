@@ -55,6 +55,7 @@ def play(
                     image = compose(
                         env.render(), readout, chosen, episode_return, step,
                         observations[0] if shows_pixels else None,
+                        stacked_frames=config.frame_stack > 1,
                     )
                     yield PlayedFrame(image, episode, step, episode_return)
                 observations, rewards, dones, _ = venv.step(action)

@@ -215,11 +215,11 @@ def write_report(
     # the experiment directory the seeds live in: runs_dir/<experiment>/ in the usual layout
     output_dir = output_dir or runs[0].run_dir.parent / "report"
     markdown_path, png_path = output_dir / REPORT_MD, output_dir / CURVES_PNG
+    markdown = format_report(report) + f"\n![learning curves]({CURVES_PNG})\n"
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
+        plot_learning_curves(runs, png_path, report_title(report), criterion=report.criterion)
+        atomic.write_text(markdown_path, markdown)
     except OSError as error:
         raise LabError(f"{output_dir}: cannot write the report there ({error.strerror or error})") from None
-    plot_learning_curves(runs, png_path, report_title(report), criterion=report.criterion)
-    markdown = format_report(report) + f"\n![learning curves]({CURVES_PNG})\n"
-    atomic.write_text(markdown_path, markdown)
     return markdown_path, png_path, markdown

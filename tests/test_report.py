@@ -253,3 +253,15 @@ def test_cli_report_output_that_is_a_file_is_one_line(runs_dir: Path, tmp_path: 
     assert main(["report", "cartpole_ppo", "--runs-dir", str(runs_dir), "--output", str(blocker)]) == 2
     err = capsys.readouterr().err.strip()
     assert "a_file: cannot write the report there" in err and "\n" not in err
+
+
+def test_a_damaged_eval_npz_beside_complete_events_is_not_needed(tmp_path: Path) -> None:
+    config = load_experiment("cartpole_ppo")
+    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
+                     {"eval_mean_return": 4.0})
+    (run / runs.EVAL).write_bytes(b"not a zip file")
+    assert list(load_run(run).curve.returns) == [1, 2, 3, 4]
+    for events in run.glob("events.out.tfevents.*"):
+        events.unlink()
+    with pytest.raises(LabError, match=r"eval\.npz: unreadable evaluation file"):
+        load_run(run)
