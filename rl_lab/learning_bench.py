@@ -17,7 +17,7 @@ from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.config_diff import training_differences
 from rl_lab.errors import LabError
 from rl_lab.markdown_sections import update_section
-from rl_lab.report import build_report, format_report, load_run, report_title
+from rl_lab.report import Report, build_report, format_report, load_run, report_title
 from rl_lab.report_plot import plot_learning_curves
 from rl_lab.training import train
 
@@ -72,8 +72,11 @@ def train_seeds(
     return run_dirs
 
 
-def learning_section(config: ExperimentConfig, run_dirs: list[Path], command: str, output: Path) -> str:
-    """Write the seeds' learning curves beside ``output`` and their section into it; return it."""
+def learning_section(
+    config: ExperimentConfig, run_dirs: list[Path], command: str, output: Path
+) -> tuple[Report, str]:
+    """Write the seeds' learning curves beside ``output`` and their section into it; return the
+    seeds' report and the section."""
     records = [load_run(run_dir) for run_dir in run_dirs]
     report = build_report(records)
     figure = Path(FIGURES) / f"{config.name}.png"
@@ -85,7 +88,7 @@ def learning_section(config: ExperimentConfig, run_dirs: list[Path], command: st
     )
     section = format_report(report, intro) + f"\n![{config.name} learning curves]({figure.as_posix()})\n"
     update_section(output, f"learning:{config.name}", section)
-    return section
+    return report, section
 
 
 def run_learning_bench(
@@ -103,4 +106,4 @@ def run_learning_bench(
         run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
     set_args = "".join(f" --set {o}" for o in overrides)
     command = f"rl-lab bench --learning {experiment} --seeds {' '.join(map(str, seeds))}{set_args}"
-    return learning_section(config, run_dirs, command, output)
+    return learning_section(config, run_dirs, command, output)[1]

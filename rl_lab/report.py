@@ -75,14 +75,15 @@ def build_report(runs: list[RunRecord]) -> Report:
         raise LabError("no runs to report")
     summaries = [run.summary for run in runs]
     reached = [s for s in summaries if s.get("criterion_timesteps") is not None]
+    # Seeds share one config (report_runs checks), so the first summary's criterion is theirs;
+    # without a success metric there is no success rate, and no criterion to reach.
+    first = summaries[0]
+    criterion = first.get("criterion_success_rate") if first.get("eval_success_rate") is not None else None
     return Report(
         runs=runs,
         final_return=_stat([s["eval_mean_return"] for s in summaries]),
         success_rate=_stat([s.get("eval_success_rate") for s in summaries]),
-        # Seeds share one config (report_runs checks), so the first summary's criterion is theirs;
-        # without a success metric there is no success rate, and no criterion to reach.
-        criterion=summaries[0].get("criterion_success_rate") if summaries[0].get("eval_success_rate")
-        is not None else None,
+        criterion=criterion,
         reached=len(reached),
         criterion_steps=_stat([s["criterion_timesteps"] for s in reached]),
         criterion_episodes=_stat([s.get("criterion_episodes") for s in reached]),

@@ -78,12 +78,11 @@ def select_entries(
 
 
 def overview_section(
-    rows: list[tuple[SuiteEntry, list[Path]]], seeds: list[int], rlhf_line: str | None
+    rows: list[tuple[SuiteEntry, Report]], seeds: list[int], rlhf_line: str | None
 ) -> str:
     """The at-a-glance table: each experiment's aggregate row and its published anchor."""
     table_rows = []
-    for entry, run_dirs in rows:
-        report = build_report([load_run(run_dir) for run_dir in run_dirs])
+    for entry, report in rows:
         link = f"[{entry.experiment}](#{_anchor_slug(report)})"
         table_rows.append([link, *aggregate_row(report), entry.anchor])
     seed_text = " ".join(map(str, seeds))
@@ -113,7 +112,7 @@ def rlhf_section(runs_dir: Path, output: Path, run: bool) -> str | None:
     from rl_lab.rlhf.pipeline import run_rlhf
     from rl_lab.rlhf.report import format_rlhf_summary, read_rlhf_summary
 
-    run_dir = runs_dir / RLHF_EXPERIMENT / "0"
+    run_dir = run_path(runs_dir, RLHF_EXPERIMENT, 0)
     if run:
         run_dir = run_rlhf(RLHF_EXPERIMENT, runs_dir=runs_dir, seed=0)
     elif not (run_dir / SUMMARY).is_file():
@@ -136,15 +135,14 @@ def rlhf_section(runs_dir: Path, output: Path, run: bool) -> str | None:
     )
 
 
-def _overview_runs(config: ExperimentConfig, seeds: list[int], runs_dir: Path, trained: bool) -> list[Path]:
-    """The runs an experiment's overview row reads: the seeds just trained, or for an experiment
-    this invocation left alone (``--only``), its finished seeds as they are ([] if none)."""
-    if trained:
-        return [run_path(runs_dir, config.name, seed) for seed in seeds]
+def _existing_report(config: ExperimentConfig, runs_dir: Path) -> Report | None:
+    """The report of an experiment this invocation left alone (``--only``): its finished seeds
+    as they are (None if it has none)."""
     try:
-        return resolve_run_dirs([config.name], runs_dir)
+        run_dirs = resolve_run_dirs([config.name], runs_dir)
     except LabError:
-        return []  # no finished runs (or mixed ones): no row until the suite runs it
+        return None  # no finished runs (or mixed ones): no row until the suite runs it
+    return build_report([load_run(run_dir) for run_dir in run_dirs])
 
 
 def run_suite(
@@ -165,7 +163,7 @@ def run_suite(
     check_seeds(seeds)
     entries = select_entries(only, suite)
     run_rlhf_now = rlhf and (not only or RLHF_EXPERIMENT in only) and not (
-        reuse and (runs_dir / RLHF_EXPERIMENT / "0" / SUMMARY).is_file()
+        reuse and (run_path(runs_dir, RLHF_EXPERIMENT, 0) / SUMMARY).is_file()
     )
     # Load every config before the first hour of training, so a bad one fails at once.
     configs: dict[str, ExperimentConfig] = {e.experiment: load_experiment(e.experiment) for e in suite}
@@ -174,16 +172,17 @@ def run_suite(
 
         load_rlhf_config(RLHF_EXPERIMENT)
     seed_args = " ".join(map(str, seeds))
+    reports: dict[str, Report | None] = {}
     with tqdm(total=len(entries) * len(seeds), desc="benchmark suite", unit="run") as progress:
         for entry in entries:
             config = configs[entry.experiment]
             run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
             command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
-            learning_section(config, run_dirs, command, output)
-    trained = {entry.experiment for entry in entries}
-    finished = [(entry, dirs) for entry in suite
-                if (dirs := _overview_runs(configs[entry.experiment], seeds, runs_dir,
-                                           entry.experiment in trained))]
+            reports[entry.experiment] = learning_section(config, run_dirs, command, output)[0]
+    for entry in suite:
+        if entry.experiment not in reports:
+            reports[entry.experiment] = _existing_report(configs[entry.experiment], runs_dir)
+    finished = [(entry, report) for entry in suite if (report := reports[entry.experiment]) is not None]
     rlhf_line = rlhf_section(runs_dir, output, run_rlhf_now) if rlhf else None
     overview = overview_section(finished, seeds, rlhf_line)
     update_section(output, OVERVIEW, overview, position="top")
