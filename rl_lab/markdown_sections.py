@@ -12,20 +12,14 @@ from pathlib import Path
 from rl_lab import atomic
 
 
-def update_section(
-    path: Path, name: str, content: str, title: str = "# rl-lab benchmarks\n", position: str = "end"
-) -> None:
-    """Replace section ``name`` of ``path`` with ``content``, atomically. A new section goes at
-    the end, or with ``position="top"`` right after the first line (the document's title)."""
+def update_section(path: Path, name: str, content: str, title: str = "# rl-lab benchmarks\n") -> None:
+    """Replace (or append) section ``name`` of ``path`` with ``content``, atomically."""
     begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
     block = f"{begin}\n{content.rstrip()}\n{end}"
     text = path.read_text() if path.exists() else title
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: block, text)
-    elif position == "top":
-        head, _, rest = text.partition("\n")
-        text = f"{head}\n\n{block}\n\n{rest.lstrip()}".rstrip() + "\n"
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     atomic.write_text(path, text)

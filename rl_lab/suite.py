@@ -185,7 +185,7 @@ def run_suite(
     finished = [(entry, report) for entry in suite if (report := reports[entry.experiment]) is not None]
     rlhf_line = rlhf_section(runs_dir, output, run_rlhf_now) if rlhf else None
     overview = overview_section(finished, seeds, rlhf_line)
-    update_section(output, OVERVIEW, overview, position="top")
+    update_section(output, OVERVIEW, overview)  # placed first by reorder_sections below
     if throughput and not only and not reuse:
         from rl_lab.bench import run_bench
         from rl_lab.train_throughput import run_training_throughput
