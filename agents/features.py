@@ -1,10 +1,14 @@
-"""Feature extractors by config name (``networks.features``): what each network sees first."""
+"""The networks' building blocks by config name: ``networks.features`` (what each network sees
+first) and ``networks.activation``."""
 
 from __future__ import annotations
 
 import importlib
 
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU}
 
 # Import paths rather than classes, so torch-heavy extractors load only when asked for.
 FEATURE_EXTRACTORS: dict[str, str | None] = {

@@ -12,7 +12,6 @@ SB3 keeps both networks inside one ``policy`` object. :class:`TwoNetworkAgent` n
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -21,32 +20,6 @@ from stable_baselines3 import DQN, SAC
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU}
-
-
-def policy_kwargs_for(
-    algo: str,
-    policy_sizes: list[int],
-    value_sizes: list[int],
-    activation: str,
-    features_extractor_class: type | None = None,
-) -> dict[str, Any]:
-    """SB3 ``policy_kwargs`` giving ``algo`` separate policy and value networks of these sizes."""
-    if activation not in ACTIVATIONS:
-        raise ValueError(f"unknown activation {activation!r} (known: {', '.join(ACTIVATIONS)})")
-    kwargs: dict[str, Any] = {"activation_fn": ACTIVATIONS[activation]}
-    if algo in ("ppo", "a2c"):
-        kwargs.update(net_arch={"pi": policy_sizes, "vf": value_sizes}, share_features_extractor=False)
-    elif algo == "sac":
-        kwargs.update(net_arch={"pi": policy_sizes, "qf": value_sizes}, share_features_extractor=False)
-    elif algo == "dqn":
-        kwargs.update(net_arch=value_sizes)
-    else:
-        raise ValueError(f"unknown algorithm {algo!r}")
-    if features_extractor_class is not None:
-        kwargs["features_extractor_class"] = features_extractor_class
-    return kwargs
 
 
 def count_parameters(module: nn.Module | None) -> int:

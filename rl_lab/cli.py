@@ -60,7 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--only", nargs="+", metavar="EXPERIMENT", help="with --suite: just these experiments")
     bench.add_argument("--reuse", action="store_true", help="with --suite/--learning: keep finished runs")
-    bench.add_argument("--seeds", type=int, nargs="+", default=None, help="default: 0 1 2")
+    bench.add_argument("--seeds", type=int, nargs="+", default=None,
+                       help="default: the experiment's `seeds` (--learning), 0 1 2 (--suite)")
     bench.add_argument("--runs-dir", type=Path, default=None, help="default: runs")
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
 
@@ -93,47 +94,47 @@ def _cmd_list(args: argparse.Namespace) -> None:
         print(f"  {env_id}")
 
 
-def _cmd_train(args: argparse.Namespace) -> None:
-    from rl_lab.config import load_experiment
-    from rl_lab.evaluation import describe
-    from rl_lab.training import train
+def tensorboard_command(logdir: Path) -> str:
+    """A TensorBoard command that works without activating the virtualenv rl-lab runs from."""
+    beside = Path(sys.executable).parent / "tensorboard"
+    return f"{beside if beside.exists() else 'tensorboard'} --logdir {logdir}"
 
-    config = load_experiment(args.experiment, args.overrides)
-    result = train(
-        config, args.runs_dir, args.seed, args.timesteps,
-        progress_bar=not args.no_progress, record_video=False if args.no_video else None,
+
+def _cmd_train(args: argparse.Namespace) -> None:
+    from rl_lab import api
+    from rl_lab.train.evaluation import describe
+
+    result = api.train(
+        args.experiment, args.seed, args.overrides, args.runs_dir, args.timesteps,
+        progress_bar=not args.no_progress, video=False if args.no_video else None,
     )
     s = result.summary
     print(f"eval: {describe(s)}")
     print(f"trained {s['timesteps']:,} steps ({s['episodes']:,} episodes) in {s['wall_seconds']:.0f} s")
+    print(f"wall-clock: training {s['train_seconds']:.1f} s, evaluation {s['eval_seconds']:.1f} s, "
+          f"video {s['video_seconds']:.1f} s")
     print(f"run directory: {result.run_dir}")
     if result.video:
         print(f"video: {result.video}")
-    print(f"tensorboard: tensorboard --logdir {args.runs_dir}")
+    print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
 
 
 def _cmd_eval(args: argparse.Namespace) -> None:
-    from rl_lab import run_dir as runs
-    from rl_lab.env_factory import make_vec_env
-    from rl_lab.evaluation import describe, evaluate
-    from rl_lab.training import EVAL_SEED_OFFSET, MAX_EVAL_ENVS
+    from rl_lab import api
+    from rl_lab.train.evaluation import describe
 
-    config = runs.load_run_config(args.run_dir)
-    model = runs.load_model(args.run_dir, config)
-    episodes = args.episodes or config.eval.episodes
-    venv = make_vec_env(config, min(episodes, MAX_EVAL_ENVS), config.seed + EVAL_SEED_OFFSET, for_eval=True)
-    result = evaluate(
-        model, venv, episodes, config.eval.deterministic, config.success_metric, config.success_threshold
-    )
+    result = api.evaluate(args.run_dir, args.episodes)
     print(f"{args.run_dir}: {describe(result.summary())}")
 
 
 def _cmd_watch(args: argparse.Namespace) -> None:
-    from rl_lab.watch import watch
+    from rl_lab import api
 
-    path = watch(args.run_dir, args.episodes, args.video, args.max_steps)
-    if path:
-        print(f"video: {path}")
+    watched = api.watch(args.run_dir, args.episodes, args.video, args.max_steps)
+    for index, (ret, length) in enumerate(zip(watched.returns, watched.lengths, strict=True)):
+        print(f"episode {index + 1}: return {ret:.2f}, {length} steps")
+    if watched.video:
+        print(f"video: {watched.video}")
 
 
 def _cmd_bench(args: argparse.Namespace) -> None:
@@ -152,33 +153,34 @@ def _cmd_bench(args: argparse.Namespace) -> None:
     ):
         if given and not allowed:
             raise LabError(f"bench: {flag} does not apply to {modes[0] if modes else 'the throughput bench'}")
-    args.seeds = [0, 1, 2] if args.seeds is None else args.seeds
+    if args.suite and args.seeds is None:
+        args.seeds = [0, 1, 2]
     args.runs_dir = args.runs_dir or Path("runs")
     if args.learning:
-        from rl_lab.learning_bench import run_learning_bench
+        from rl_lab.bench.learning import run_learning_bench
 
         print(run_learning_bench(
             args.learning, args.seeds, args.output, args.runs_dir, args.overrides, reuse=args.reuse
         ))
     elif args.suite:
-        from rl_lab.suite import run_suite
+        from rl_lab.bench.suite import run_suite
 
         print(run_suite(args.output, args.runs_dir, args.seeds, args.only, reuse=args.reuse))
     elif args.training:
-        from rl_lab.train_throughput import run_training_throughput
+        from rl_lab.bench.training_throughput import run_training_throughput
 
         print(run_training_throughput(args.output, quick=args.quick))
     else:
-        from rl_lab.bench import run_bench
+        from rl_lab.bench.env_throughput import run_bench
 
         print(run_bench(args.output, quick=args.quick))
     print(f"written to {args.output}")
 
 
 def _cmd_report(args: argparse.Namespace) -> None:
-    from rl_lab.report import write_report
+    from rl_lab import api
 
-    markdown_path, png_path, markdown = write_report(args.targets, args.runs_dir, args.output)
+    markdown_path, png_path, markdown = api.report(args.targets, args.runs_dir, args.output)
     print(markdown)
     print(f"report: {markdown_path}")
     print(f"curves: {png_path}")
@@ -190,7 +192,7 @@ def _cmd_rlhf(args: argparse.Namespace) -> None:
     run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides)
     print(format_rlhf_summary(run))
     print(f"run directory: {run}")
-    print(f"tensorboard: tensorboard --logdir {args.runs_dir}")
+    print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
 
 
 COMMANDS = {

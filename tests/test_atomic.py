@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rl_lab import atomic
+from rl_lab.runs import atomic
 
 
 def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:

@@ -12,16 +12,16 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rl_lab.config import load_experiment
-from rl_lab.env_factory import make_vec_env
-from rl_lab.evaluation import evaluate
-from rl_lab.training import train
+from rl_lab.train.env_factory import make_vec_env
+from rl_lab.train.evaluation import evaluate
+from rl_lab.train.trainer import train
 
 QUICK = [
     "total_timesteps=2048",
     "eval.freq=1024",
     "eval.episodes=4",
     "eval.video=false",
-    "checkpoint_freq=0",
+    "checkpoint_freq=1000000",
     "env.kwargs.max_seconds=60.0",
 ]
 

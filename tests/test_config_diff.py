@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rl_lab.config import load_experiment
-from rl_lab.config_diff import training_differences
+from rl_lab.config.diff import training_differences
 
 
 def test_presentation_settings_do_not_count_but_training_settings_do() -> None:

@@ -11,11 +11,11 @@ import pytest
 from conftest import png_size
 from stable_baselines3.common.logger import configure
 
-from rl_lab import run_dir as runs
 from rl_lab.cli import EXIT_USER_ERROR, main
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.report import (
+from rl_lab.report.plot import figure_pixels
+from rl_lab.report.tables import (
     build_report,
     format_report,
     load_run,
@@ -23,7 +23,7 @@ from rl_lab.report import (
     resolve_run_dirs,
     write_report,
 )
-from rl_lab.report_plot import figure_pixels
+from rl_lab.runs import layout
 
 STEPS = [1000, 2000, 3000, 4000]
 
@@ -42,9 +42,9 @@ def _write_run(
     As in a real run, the last step is evaluated twice (the last periodic evaluation, then the
     final one), the final one last; ``seconds=None`` is a run from before training time was logged.
     """
-    run_dir = runs.run_path(runs_dir, config.name, seed)
-    runs.start_run(run_dir, replace(config, seed=seed))
-    runs.write_summary(run_dir, {
+    run_dir = layout.run_path(runs_dir, config.name, seed)
+    layout.start_run(run_dir, replace(config, seed=seed))
+    layout.write_summary(run_dir, {
         "experiment": config.name, "env_id": config.env.id, "algo": config.algo, "seed": seed,
         "timesteps": STEPS[-1], "eval_std_return": 1.0, "criterion_success_rate": 1.0, **summary,
     })
@@ -55,7 +55,7 @@ def _write_run(
     }
     if seconds is not None:
         npz["train_seconds"] = np.array(seconds)
-    np.savez(run_dir / runs.EVAL, **npz)
+    np.savez(run_dir / layout.EVAL, **npz)
 
     logger = configure(str(run_dir), ["tensorboard"])
     points = list(zip(STEPS, returns, success, seconds or [None] * 4, strict=True))
@@ -161,7 +161,7 @@ def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None
     (tmp_path / "empty").mkdir()
     with pytest.raises(LabError, match="empty: no finished runs"):
         resolve_run_dirs([str(tmp_path / "empty")], runs_dir)
-    runs.start_run(tmp_path / "half", load_experiment("cartpole_ppo"))
+    layout.start_run(tmp_path / "half", load_experiment("cartpole_ppo"))
     with pytest.raises(LabError, match=r"half: run has not finished \(no summary\.json\)"):
         resolve_run_dirs([str(tmp_path / "half")], runs_dir)
     other = replace(load_experiment("cartpole_ppo"), name="cartpole_other")
@@ -172,13 +172,13 @@ def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None
     with pytest.raises(LabError, match="an RLHF run, not a training run"):
         resolve_run_dirs([str(other_run)], runs_dir)
     (other_run / "sft_policy.pt").unlink()
-    (other_run / runs.SUMMARY).write_text("{not json")
+    (other_run / layout.SUMMARY).write_text("{not json")
     with pytest.raises(LabError, match=r"summary\.json: malformed JSON"):
         load_run(other_run)
-    (other_run / runs.SUMMARY).write_bytes(b"\xff\xfe{}")
+    (other_run / layout.SUMMARY).write_bytes(b"\xff\xfe{}")
     with pytest.raises(LabError, match=r"summary\.json: not UTF-8 text"):
         load_run(other_run)
-    (other_run / runs.CONFIG).write_bytes(b"name = '\xff'")
+    (other_run / layout.CONFIG).write_bytes(b"name = '\xff'")
     with pytest.raises(LabError, match=r"config\.toml: not UTF-8 text"):
         load_run(other_run)
 
@@ -230,7 +230,7 @@ def test_no_success_metric_means_no_criterion_and_one_seed_is_singular(tmp_path:
     config = load_experiment("cartpole_ppo")
     run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
                      {"eval_mean_return": 4.0, "criterion_timesteps": None})
-    assert "eval_success_rate" not in runs.read_summary(run)  # as training writes it without a metric
+    assert "eval_success_rate" not in layout.read_summary(run)  # as training writes it without a metric
     report = build_report([load_run(run)])
     text = format_report(report)
     assert report.criterion is None and text.startswith("## cartpole_ppo: PPO on CartPole-v1, 1 seed\n")
@@ -259,7 +259,7 @@ def test_a_damaged_eval_npz_beside_complete_events_is_not_needed(tmp_path: Path)
     config = load_experiment("cartpole_ppo")
     run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
                      {"eval_mean_return": 4.0})
-    (run / runs.EVAL).write_bytes(b"not a zip file")
+    (run / layout.EVAL).write_bytes(b"not a zip file")
     assert list(load_run(run).curve.returns) == [1, 2, 3, 4]
     for events in run.glob("events.out.tfevents.*"):
         events.unlink()

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import TINY_CARTPOLE, png_size
 
+from rl_lab.bench.suite import BENCHMARK_SUITE, SuiteEntry, run_suite, select_entries
 from rl_lab.cli import main
 from rl_lab.errors import LabError
-from rl_lab.suite import BENCHMARK_SUITE, SuiteEntry, run_suite, select_entries
 
 
 def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 
-from rl_lab.toml_writer import dumps
+from rl_lab.config.toml_writer import dumps
 
 
 def test_round_trip_of_unicode_control_and_odd_keys() -> None:

@@ -10,16 +10,16 @@ from pathlib import Path
 import pytest
 import torch
 
-from rl_lab import train_throughput
-from rl_lab.config import load_experiment
-from rl_lab.errors import LabError
-from rl_lab.train_throughput import (
+from rl_lab.bench import training_throughput as train_throughput
+from rl_lab.bench.training_throughput import (
     QUICK_OVERRIDES,
     ThroughputRow,
     measure_training_throughput,
     run_training_throughput,
     training_throughput_section,
 )
+from rl_lab.config import load_experiment
+from rl_lab.errors import LabError
 
 
 def _row(vec_env: str, steps_per_second: float, n_envs: int = 16) -> ThroughputRow:

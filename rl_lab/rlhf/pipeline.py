@@ -17,8 +17,7 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from rl_lab import toml_writer
-from rl_lab.atomic import write_json, write_text, write_with
+from rl_lab.config import toml_writer
 from rl_lab.envs.text.gold import gold_reward
 from rl_lab.envs.text.labeller import Labeller, RankedSet, bayes_ceiling, expected_accuracy, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
@@ -39,7 +38,8 @@ from rl_lab.rlhf.reward_training import (
 )
 from rl_lab.rlhf.settings import RLHFConfig, config_as_dict, load_rlhf_config
 from rl_lab.rlhf.sft import train_sft, true_nll
-from rl_lab.seeding import seed_everything
+from rl_lab.runs.atomic import write_json, write_text, write_with
+from rl_lab.train.seeding import seed_everything
 
 __all__ = ["format_rlhf_summary", "read_rlhf_summary", "run_rlhf"]
 

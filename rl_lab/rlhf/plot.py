@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from rl_lab.atomic import write_with
 from rl_lab.rlhf.overopt_fit import predict_gao
+from rl_lab.runs.atomic import write_with
 
 
 def plot_gold_vs_kl(path: Path, results: dict[str, Any]) -> None:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rl_lab import atomic
 from rl_lab.errors import LabError
-from rl_lab.markdown_sections import markdown_table
-from rl_lab.report_plot import plot_learning_curves
-from rl_lab.report_runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
+from rl_lab.report.markdown import markdown_table
+from rl_lab.report.plot import plot_learning_curves
+from rl_lab.report.runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
+from rl_lab.runs import atomic
 
 __all__ = [
     "EvalCurve", "Report", "RunRecord", "Stat", "build_report", "format_report", "load_run",

@@ -18,7 +18,7 @@ from stable_baselines3.common.vec_env import (
 
 from rl_lab.config import ExperimentConfig
 from rl_lab.errors import LabError
-from rl_lab.vec_env import NativeVecEnv
+from rl_lab.train.native_vec_env import NativeVecEnv
 
 
 def env_kwargs(config: ExperimentConfig, for_eval: bool = False) -> dict[str, Any]:
@@ -27,19 +27,6 @@ def env_kwargs(config: ExperimentConfig, for_eval: bool = False) -> dict[str, An
     if for_eval:
         kwargs.update(config.env.eval_kwargs)
     return kwargs
-
-
-def make_single_env(config: ExperimentConfig, render_mode: str | None = None) -> gymnasium.Env:
-    """One evaluation environment, as ``gymnasium.make`` builds it (for watching and videos)."""
-    kwargs = env_kwargs(config, for_eval=True)
-    return _construct(lambda: gymnasium.make(config.env.id, render_mode=render_mode, **kwargs))
-
-
-def render_fps(config: ExperimentConfig) -> int:
-    """The frame rate the environment declares for showing its episodes."""
-    spec = gymnasium.spec(config.env.id)
-    env_class = load_env_creator(spec.entry_point) if isinstance(spec.entry_point, str) else spec.entry_point
-    return int(getattr(env_class, "metadata", {}).get("render_fps", 30))
 
 
 def make_vec_env(

@@ -1,20 +1,17 @@
-"""The run directory ``runs/<experiment>/<seed>/`` and how to read a finished run back."""
+"""The run directory ``runs/<experiment>/<seed>/``: its files, where a run lives, reading it back."""
 
 from __future__ import annotations
 
 import json
 import shutil
-import zipfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from stable_baselines3.common.base_class import BaseAlgorithm
-
-from rl_lab import atomic, toml_writer
-from rl_lab.algorithms import algorithm_class
-from rl_lab.config import ExperimentConfig, parse_dataclass, read_toml, validate_experiment
+from rl_lab.config import ExperimentConfig, as_dict, parse_dataclass, read_toml, validate_experiment
+from rl_lab.config import toml_writer
+from rl_lab.config.validation import check_name
 from rl_lab.errors import LabError
+from rl_lab.runs import atomic
 
 CONFIG = "config.toml"
 MODEL = "model.zip"
@@ -25,7 +22,10 @@ VIDEOS = "videos"
 
 
 def run_path(runs_dir: Path, experiment: str, seed: int) -> Path:
-    """Where a run of ``experiment`` with ``seed`` lives."""
+    """Where a run of ``experiment`` with ``seed`` lives: always inside ``runs_dir``."""
+    check_name(experiment, "name", "run directory")
+    if not isinstance(seed, int) or seed < 0:
+        raise LabError(f"run directory: the seed must be an integer >= 0, got {seed!r}")
     return runs_dir / experiment / str(seed)
 
 
@@ -36,7 +36,7 @@ def start_run(run_dir: Path, config: ExperimentConfig) -> None:
         shutil.rmtree(run_dir)
     (run_dir / CHECKPOINTS).mkdir(parents=True)
     (run_dir / VIDEOS).mkdir()
-    atomic.write_text(run_dir / CONFIG, toml_writer.dumps(asdict(config)))
+    atomic.write_text(run_dir / CONFIG, toml_writer.dumps(as_dict(config)))
 
 
 def load_run_config(run_dir: Path) -> ExperimentConfig:
@@ -49,17 +49,6 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
     config = parse_dataclass(ExperimentConfig, read_toml(path), str(path))
     validate_experiment(config, str(path))
     return config
-
-
-def load_model(run_dir: Path, config: ExperimentConfig, checkpoint: Path | None = None) -> BaseAlgorithm:
-    """Load the trained model (or a checkpoint), with one clear error if missing or corrupt."""
-    path = checkpoint or run_dir / MODEL
-    if not path.is_file():
-        raise LabError(f"{path}: no model file (has training finished?)")
-    try:
-        return algorithm_class(config.algo).load(path, device="cpu")
-    except (zipfile.BadZipFile, EOFError, KeyError, ValueError, RuntimeError, OSError) as error:
-        raise LabError(f"{path}: corrupt or incompatible model file ({type(error).__name__})") from None
 
 
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> None:

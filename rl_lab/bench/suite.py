@@ -13,12 +13,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rl_lab import atomic
+from rl_lab.bench.learning import FIGURES, check_seeds, learning_section, train_seeds
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.learning_bench import FIGURES, check_seeds, learning_section, train_seeds
-from rl_lab.markdown_sections import markdown_table, reorder_sections, update_section
-from rl_lab.report import (
+from rl_lab.report.markdown import markdown_table, reorder_sections, update_section
+from rl_lab.report.tables import (
     AGGREGATE_HEADER,
     Report,
     aggregate_row,
@@ -27,7 +26,8 @@ from rl_lab.report import (
     report_title,
     resolve_run_dirs,
 )
-from rl_lab.run_dir import SUMMARY, run_path
+from rl_lab.runs import atomic
+from rl_lab.runs.layout import SUMMARY, run_path
 
 RANDLOV_BALANCE = "Randløv & Alstrøm 1998: ~1,700 practice rides to learn to balance (1,000 s)"
 RANDLOV_RIDE = (
@@ -187,8 +187,8 @@ def run_suite(
     overview = overview_section(finished, seeds, rlhf_line)
     update_section(output, OVERVIEW, overview)  # placed first by reorder_sections below
     if throughput and not only and not reuse:
-        from rl_lab.bench import run_bench
-        from rl_lab.train_throughput import run_training_throughput
+        from rl_lab.bench.env_throughput import run_bench
+        from rl_lab.bench.training_throughput import run_training_throughput
 
         tqdm.write("measuring environment and training throughput ...")
         run_bench(output)

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rl_lab import run_dir as runs
 from rl_lab.config import ExperimentConfig, load_experiment
-from rl_lab.config_diff import training_differences
+from rl_lab.config.diff import training_differences
 from rl_lab.errors import LabError
-from rl_lab.markdown_sections import update_section
-from rl_lab.report import Report, build_report, format_report, load_run, report_title
-from rl_lab.report_plot import plot_learning_curves
-from rl_lab.training import train
+from rl_lab.report.markdown import update_section
+from rl_lab.report.plot import plot_learning_curves
+from rl_lab.report.tables import Report, build_report, format_report, load_run, report_title
+from rl_lab.runs import layout
+from rl_lab.train.trainer import train
 
 FIGURES = "figures"  # beside the benchmarks document
 
@@ -36,10 +36,10 @@ def check_seeds(seeds: list[int]) -> None:
 def _reuse_verdict(run_dir: Path, config: ExperimentConfig) -> str | None:
     """None if the run in ``run_dir`` is finished and was trained as ``config`` (whose seed is
     the run's) would train it; otherwise why it must be trained (again)."""
-    if not (run_dir / runs.SUMMARY).is_file():
+    if not (run_dir / layout.SUMMARY).is_file():
         return "not finished"
     try:
-        saved = runs.load_run_config(run_dir)
+        saved = layout.load_run_config(run_dir)
     except LabError as error:
         return f"unreadable ({error})"
     differing = training_differences(saved, config, ignore_seed=False)
@@ -58,7 +58,7 @@ def train_seeds(
     run_dirs = []
     log = progress.write if progress is not None else tqdm.write
     for seed in seeds:
-        run_dir = runs.run_path(runs_dir, config.name, seed)
+        run_dir = layout.run_path(runs_dir, config.name, seed)
         if progress is not None:
             progress.set_postfix_str(f"{config.name} seed {seed}")
         verdict = _reuse_verdict(run_dir, replace(config, seed=seed)) if reuse else "no --reuse"
@@ -93,15 +93,17 @@ def learning_section(
 
 def run_learning_bench(
     experiment: str,
-    seeds: list[int],
+    seeds: list[int] | None,
     output: Path,
     runs_dir: Path,
     overrides: list[str],
     reuse: bool = False,
 ) -> str:
-    """Train ``experiment`` once per seed and write its section of ``output``; return the section."""
-    check_seeds(seeds)
+    """Train ``experiment`` once per seed (default: the experiment's ``seeds``) and write its section
+    of ``output``; return the section."""
     config = load_experiment(experiment, overrides)
+    seeds = config.seeds if seeds is None else seeds
+    check_seeds(seeds)
     with tqdm(total=len(seeds), desc="learning bench", unit="run") as progress:
         run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
     set_args = "".join(f" --set {o}" for o in overrides)

@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from rl_lab import run_dir as runs
-from rl_lab.config_diff import training_differences
+from rl_lab.config.diff import training_differences
 from rl_lab.errors import LabError
+from rl_lab.runs import layout
 
 # curve quantity -> TensorBoard tag (all logged in the same dump, at the same step)
 TAGS = {
@@ -74,14 +74,14 @@ def _runs_of(target: str, runs_dir: Path) -> list[Path]:
         path = runs_dir / target
     if not path.is_dir():
         raise LabError(f"{target}: no such run directory, and no experiment {target!r} in {runs_dir}")
-    if (path / runs.CONFIG).is_file():
-        if not (path / runs.SUMMARY).is_file():
-            raise LabError(f"{path}: run has not finished (no {runs.SUMMARY})")
+    if (path / layout.CONFIG).is_file():
+        if not (path / layout.SUMMARY).is_file():
+            raise LabError(f"{path}: run has not finished (no {layout.SUMMARY})")
         seeds = [path]
     else:
-        seeds = sorted((p.parent for p in path.glob(f"*/{runs.SUMMARY}")), key=_seed_order)
+        seeds = sorted((p.parent for p in path.glob(f"*/{layout.SUMMARY}")), key=_seed_order)
     if not seeds:
-        raise LabError(f"{path}: no finished runs (no {path.name}/*/{runs.SUMMARY})")
+        raise LabError(f"{path}: no finished runs (no {path.name}/*/{layout.SUMMARY})")
     for seed_dir in seeds:
         if (seed_dir / RLHF_MARKER).is_file():
             raise LabError(f"{seed_dir}: an RLHF run, not a training run (`rl-lab rlhf` prints its summary)")
@@ -97,10 +97,10 @@ def _check_one_experiment(run_dirs: list[Path]) -> None:
     """A report compares seeds of one experiment with one config: name the first two runs that
     differ (in anything but the seed), or that are the same seed twice."""
     first = run_dirs[0]
-    first_config = runs.load_run_config(first)
+    first_config = layout.load_run_config(first)
     seen = {first_config.seed: first}
     for other in run_dirs[1:]:
-        config = runs.load_run_config(other)
+        config = layout.load_run_config(other)
         if config.name != first_config.name:
             raise LabError(
                 f"mixed runs: {first} is experiment {first_config.name!r} but {other} is "
@@ -126,9 +126,9 @@ OPTIONAL_NUMBERS = (
 
 def load_run(run_dir: Path) -> RunRecord:
     """Read a finished run's config, summary and evaluation curve."""
-    config = runs.load_run_config(run_dir)
-    summary = runs.read_summary(run_dir)
-    path = run_dir / runs.SUMMARY
+    config = layout.load_run_config(run_dir)
+    summary = layout.read_summary(run_dir)
+    path = run_dir / layout.SUMMARY
     if not isinstance(summary, dict):
         raise LabError(f"{path}: expected a JSON object")
     for key in ("eval_mean_return", "timesteps"):
@@ -171,7 +171,7 @@ def read_curve(run_dir: Path) -> EvalCurve:
             series[name] = best
     if "returns" not in series:
         raise LabError(
-            f"{run_dir}: no evaluations (no {TAGS['returns']} in its TensorBoard events, no {runs.EVAL})"
+            f"{run_dir}: no evaluations (no {TAGS['returns']} in its TensorBoard events, no {layout.EVAL})"
         )
     steps = sorted(series["returns"])
 
@@ -212,7 +212,7 @@ def _event_series(run_dir: Path) -> dict[str, Series]:
 
 def _npz_series(run_dir: Path) -> dict[str, Series]:
     """The curve from ``eval.npz`` ({} if the run has none)."""
-    path = run_dir / runs.EVAL
+    path = run_dir / layout.EVAL
     if not path.is_file():
         return {}
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from rl_lab import atomic
+from rl_lab.runs import atomic
 
 
 def update_section(path: Path, name: str, content: str, title: str = "# rl-lab benchmarks\n") -> None:

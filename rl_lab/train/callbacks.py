@@ -9,22 +9,31 @@ from pathlib import Path
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
-from rl_lab import atomic
-from rl_lab.evaluation import EvalResult
+from rl_lab.runs import atomic
+from rl_lab.train.evaluation import EvalResult
 
 
 class EpisodeMetricsCallback(BaseCallback):
     """Logs each finished episode's ``episode_metrics`` as ``custom/<key>`` (averaged per log
-    interval) and counts training episodes."""
+    interval), counts training episodes, and keeps the training curves honest for long episodes.
+
+    SB3's ``rollout/ep_rew_mean`` averages the last 100 episodes to END: when an episode is longer
+    than a logging interval (a 7,000-step ride), it barely moves while the agent improves. So every
+    interval also logs ``rollout/reward_per_step`` (mean reward per environment step in that
+    interval, as the learner sees it) and ``rollout/ep_rew_recent`` (mean return of only the
+    episodes that ended in that interval; absent when none did).
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.episodes = 0
 
     def _on_step(self) -> bool:
+        self.logger.record_mean("rollout/reward_per_step", float(np.mean(self.locals["rewards"])))
         for info in self.locals["infos"]:
             if "episode" in info:
                 self.episodes += 1
+                self.logger.record_mean("rollout/ep_rew_recent", float(info["episode"]["r"]))
             for key, value in info.get("episode_metrics", {}).items():
                 self.logger.record_mean(f"custom/{key}", value)
         return True
@@ -45,9 +54,11 @@ class PeriodicEvalCallback(BaseCallback):
         npz_path: Path,
         episode_counter: EpisodeMetricsCallback,
         criterion: float,
+        show_episode: Callable[[int], None] | None = None,
     ) -> None:
         super().__init__()
         self.run_evaluation = run_evaluation
+        self.show_episode = show_episode  # logs one evaluation episode to TensorBoard at a timestep
         self.freq = freq
         self.npz_path = npz_path
         self.episode_counter = episode_counter
@@ -91,6 +102,8 @@ class PeriodicEvalCallback(BaseCallback):
         train_seconds = self.train_seconds
         eval_started = time.perf_counter()
         result = self.run_evaluation()
+        if self.show_episode is not None:
+            self.show_episode(self.num_timesteps)
         if self._stopped is None:  # after training, the clock is stopped: nothing to take off
             self._eval_seconds += time.perf_counter() - eval_started
         summary = result.summary()

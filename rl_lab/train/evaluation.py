@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
+from gymnasium import spaces
+from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
+from rl_lab.config.validation import SURVIVED
 from rl_lab.errors import LabError
 
-SURVIVED = "survived"  # built-in success measure: the episode reached its time limit without failing
+# Up to this many evaluation episodes run side by side in one round (no second round of episodes
+# thrown away); more are spread evenly over this many environments.
+MAX_EVAL_ENVS = 64
 
 
 @dataclass
@@ -37,6 +43,28 @@ class EvalResult:
         return out
 
 
+def policy_actions(model: BaseAlgorithm, observations: np.ndarray, deterministic: bool) -> np.ndarray:
+    """The actions SB3's ``model.predict`` returns, without its per-call overhead.
+
+    ``predict`` switches the policy to eval mode and builds a graph-free tensor every call; here
+    the caller has switched the mode once (``model.policy.set_training_mode(False)``) and the
+    forward runs under ``torch.inference_mode``. A stochastic DQN explores (epsilon-greedy) in
+    ``predict`` itself, so it goes through ``predict``, as does anything that only has SB3's
+    ``predict`` signature (a scripted or random policy). Recurrent policies are not supported.
+    """
+    if not isinstance(model, BaseAlgorithm) or (isinstance(model, DQN) and not deterministic):
+        return model.predict(observations, deterministic=False)[0]
+    policy = model.policy
+    with torch.inference_mode():
+        tensor, _ = policy.obs_to_tensor(observations)
+        actions = policy._predict(tensor, deterministic=deterministic).cpu().numpy()
+    if isinstance(model.action_space, spaces.Box):
+        if policy.squash_output:
+            return policy.unscale_action(actions)
+        return np.clip(actions, model.action_space.low, model.action_space.high)
+    return actions.reshape((-1, *model.action_space.shape))
+
+
 def evaluate(
     model: BaseAlgorithm,
     venv: VecEnv,
@@ -59,14 +87,10 @@ def evaluate(
     lengths: list[int] = []
     metrics: dict[str, list[float]] = {}
     observations = venv.reset()
-    states = None
-    episode_starts = np.ones(n, dtype=bool)
+    if isinstance(model, BaseAlgorithm):
+        model.policy.set_training_mode(False)
     while (counts < targets).any():
-        actions, states = model.predict(
-            observations, state=states, episode_start=episode_starts, deterministic=deterministic
-        )
-        observations, _, dones, infos = venv.step(actions)
-        episode_starts = dones
+        observations, _, dones, infos = venv.step(policy_actions(model, observations, deterministic))
         for i in np.flatnonzero(dones):
             if counts[i] >= targets[i]:
                 continue

@@ -1,87 +1,29 @@
-"""Experiments as TOML files, validated into dataclasses.
+"""Reading experiments: find the TOML file, apply ``--set`` overrides, parse into the schema.
 
-Every key is checked: an unknown key or a value of the wrong type is a :class:`LabError` that
-names the key and the file. ``--set key=value`` overrides use the same dotted names
-(``algo_kwargs.learning_rate=3e-4``, ``env.kwargs.noise=0``).
+Experiments ship inside the package (``rl_lab/experiments/*.toml``, from the repository's
+top-level ``experiments/`` folder), so they are found from a checkout and from an installed wheel.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from rl_lab.config.schema import ExperimentConfig
 from rl_lab.errors import LabError
-from rl_lab.schedules import SCHEDULABLE, schedule_error
-
-EXPERIMENTS_DIR = Path(__file__).resolve().parent.parent / "experiments"
-ALGORITHMS = ("ppo", "a2c", "dqn", "sac")
-VEC_ENV_KINDS = ("native", "dummy", "subproc")
 
 T = TypeVar("T")
+MAX_TOML_BYTES = 1_000_000  # an experiment is a few hundred bytes; refuse anything absurd
 
 
-@dataclass
-class EnvConfig:
-    """Which environment to build and with which constructor arguments."""
-
-    id: str
-    kwargs: dict[str, Any] = field(default_factory=dict)
-    eval_kwargs: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class NetworkConfig:
-    """The agent's two networks: hidden layer sizes of the policy and of the value/Q network."""
-
-    policy: list[int] = field(default_factory=lambda: [64, 64])
-    value: list[int] = field(default_factory=lambda: [64, 64])
-    activation: str = "tanh"
-    features: str = "flatten"
-
-
-@dataclass
-class EvalConfig:
-    """How often and how long to evaluate, and whether to record a video of the final policy."""
-
-    freq: int = 20_000
-    episodes: int = 10
-    deterministic: bool = True
-    video: bool = True
-    video_max_steps: int = 1_000  # frames per video at most
-    video_every: int = 1  # keep every n-th step in videos (long episodes play faster)
-    # The task counts as learned at the first evaluation whose success rate reaches this.
-    criterion_success_rate: float = 1.0
-
-
-@dataclass
-class ExperimentConfig:
-    """One experiment: environment, algorithm, hyperparameters, networks, budget and seeds."""
-
-    name: str
-    env: EnvConfig
-    algo: str = "ppo"
-    description: str = ""
-    total_timesteps: int = 100_000
-    seed: int = 0
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    n_envs: int = 8
-    vec_env: str = "native"
-    frame_stack: int = 0
-    normalize_reward: bool = False
-    torch_threads: int = 1
-    checkpoint_freq: int = 50_000
-    algo_kwargs: dict[str, Any] = field(default_factory=dict)
-    networks: NetworkConfig = field(default_factory=NetworkConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
-    # Where a criterion is reached (for reports): custom/<key> >= threshold, or eval return.
-    success_metric: str = ""
-    success_threshold: float = 1.0
+def experiments_dir() -> Path:
+    """Where the shipped experiments are: ``rl_lab.experiments``, in a checkout or an install."""
+    return Path(str(resources.files("rl_lab.experiments")))
 
 
 def _type_name(tp: Any) -> str:
@@ -143,7 +85,7 @@ def parse_dataclass(cls: type[T], data: dict[str, Any], source: str, prefix: str
     """
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(set(data) - set(fields), key=str)
     if unknown:
         raise LabError(
             f"{source}: unknown key '{prefix}{unknown[0]}' (known keys: {', '.join(sorted(fields))})"
@@ -167,7 +109,10 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
-    return key.strip().split("."), value
+    path = key.strip().split(".")
+    if any(not part.strip() for part in path):
+        raise LabError(f"--set {text!r}: empty part in the key")
+    return path, value
 
 
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
@@ -184,12 +129,14 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read a TOML file, turning a missing file or a syntax error into one clear LabError."""
+    """Read a TOML file (a regular file of sane size), one clear LabError for anything else."""
     try:
+        if not path.is_file():
+            raise LabError(f"{path}: no such file" if not path.exists() else f"{path}: not a regular file")
+        if path.stat().st_size > MAX_TOML_BYTES:
+            raise LabError(f"{path}: larger than {MAX_TOML_BYTES:,} bytes, not an experiment")
         with path.open("rb") as handle:
             return tomllib.load(handle)
-    except FileNotFoundError:
-        raise LabError(f"{path}: no such file") from None
     except tomllib.TOMLDecodeError as error:
         raise LabError(f"{path}: not valid TOML: {error}") from None
     except UnicodeDecodeError:
@@ -198,13 +145,14 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise LabError(f"{path}: cannot read: {error.strerror}") from None
 
 
-def list_experiments(directory: Path = EXPERIMENTS_DIR) -> list[str]:
-    """Names of the experiments shipped in ``experiments/`` (``rlhf_*`` are RLHF pipelines)."""
-    return sorted(p.stem for p in directory.glob("*.toml"))
+def list_experiments(directory: Path | None = None) -> list[str]:
+    """Names of the shipped experiments (``rlhf_*`` are RLHF pipelines)."""
+    return sorted(p.stem for p in (directory or experiments_dir()).glob("*.toml"))
 
 
-def resolve_experiment(name_or_path: str, directory: Path = EXPERIMENTS_DIR) -> Path:
+def resolve_experiment(name_or_path: str, directory: Path | None = None) -> Path:
     """Find an experiment by name (``bike_ride_ppo``) or by path to a TOML file."""
+    directory = directory or experiments_dir()
     candidate = Path(name_or_path)
     if candidate.suffix == ".toml" or candidate.exists():
         if not candidate.is_file():
@@ -218,66 +166,15 @@ def resolve_experiment(name_or_path: str, directory: Path = EXPERIMENTS_DIR) -> 
 
 
 def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> ExperimentConfig:
-    """Load, override and validate an experiment (see the module docstring)."""
+    """Load, override and validate an experiment: the one pass that checks every key."""
+    from rl_lab.config.validation import validate_experiment
+
     path = resolve_experiment(name_or_path)
     data = apply_overrides(read_toml(path), overrides or [])
     if "reward_model" in data and "env" not in data:
         raise LabError(f"{path}: an RLHF pipeline, not a training experiment: run `rl-lab rlhf {path.stem}`")
+    # A run's own config.toml lives in runs/<name>/<seed>/: its name is written inside it.
     data.setdefault("name", path.stem)
     config = parse_dataclass(ExperimentConfig, data, str(path))
-    validate_experiment(config, str(path))
+    validate_experiment(config, str(path), given=data)
     return config
-
-
-def _check_choice(value: str, choices: tuple[str, ...], key: str, source: str) -> None:
-    if value not in choices:
-        raise LabError(f"{source}: '{key}' must be one of {', '.join(choices)}, got {value!r}")
-
-
-def _check_kwargs(target: Any, kwargs: dict[str, Any], key: str, source: str) -> None:
-    """Reject keyword arguments that ``target``'s signature does not accept."""
-    params = inspect.signature(target).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    for name, value in kwargs.items():
-        if name not in params:
-            raise LabError(f"{source}: unknown key '{key}.{name}' for {getattr(target, '__name__', target)}")
-        default = params[name].default
-        if name in SCHEDULABLE and isinstance(value, str):
-            if error := schedule_error(value):
-                raise LabError(f"{source}: '{key}.{name}': {error}")
-            continue
-        if isinstance(default, bool) and not isinstance(value, bool):
-            raise LabError(f"{source}: '{key}.{name}' must be a bool, got {value!r}")
-        if isinstance(default, (int, float)) and not isinstance(default, bool) and (
-            isinstance(value, bool) or not isinstance(value, (int, float))
-        ):
-            raise LabError(f"{source}: '{key}.{name}' must be a number, got {value!r}")
-
-
-def validate_experiment(config: ExperimentConfig, source: str) -> None:
-    """Cross-field checks: choices, positive budgets, and kwargs the env and algorithm accept."""
-    import gymnasium
-
-    from rl_lab.algorithms import algorithm_class
-
-    _check_choice(config.algo, ALGORITHMS, "algo", source)
-    _check_choice(config.vec_env, VEC_ENV_KINDS, "vec_env", source)
-    for key in ("total_timesteps", "n_envs", "torch_threads"):
-        if getattr(config, key) < 1:
-            raise LabError(f"{source}: '{key}' must be >= 1, got {getattr(config, key)}")
-    for key in ("episodes", "video_every", "video_max_steps"):
-        if getattr(config.eval, key) < 1:
-            raise LabError(f"{source}: 'eval.{key}' must be >= 1, got {getattr(config.eval, key)}")
-    try:
-        spec = gymnasium.spec(config.env.id)
-    except gymnasium.error.Error:
-        ids = ", ".join(k for k in gymnasium.registry if k.startswith("rl_lab/"))
-        raise LabError(f"{source}: unknown env.id {config.env.id!r} (rl-lab ids: {ids})") from None
-    if isinstance(spec.entry_point, str):
-        module, _, attr = spec.entry_point.partition(":")
-        import importlib
-
-        env_class = getattr(importlib.import_module(module), attr)
-        _check_kwargs(env_class, {**config.env.kwargs, **config.env.eval_kwargs}, "env.kwargs", source)
-    _check_kwargs(algorithm_class(config.algo), config.algo_kwargs, "algo_kwargs", source)

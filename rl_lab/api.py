@@ -1,0 +1,134 @@
+"""rl-lab for experiment scripts and notebooks: the command line's verbs as functions.
+
+Each function takes what its ``rl-lab`` verb takes and returns data instead of printing; a user's
+mistake raises :class:`rl_lab.errors.LabError` with a one-line message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from stable_baselines3.common.base_class import BaseAlgorithm
+
+from rl_lab.config import ExperimentConfig, list_experiments, load_experiment
+from rl_lab.runs import layout
+from rl_lab.train import trainer
+from rl_lab.train.env_factory import make_vec_env
+from rl_lab.train.evaluation import EvalResult
+from rl_lab.train.evaluation import evaluate as evaluate_model
+from rl_lab.train.restore import load_model
+from rl_lab.train.trainer import EVAL_SEED_OFFSET, RunResult, eval_env_count, record_episode
+
+WATCH_SEED = 20_000  # episodes no training or evaluation run has seen
+
+__all__ = [
+    "LoadedRun", "Watched", "evaluate", "list_experiments", "load_experiment", "load_run", "report", "train",
+    "watch",
+]
+
+
+@dataclass
+class LoadedRun:
+    """A run directory read back: its resolved config, trained model and summary."""
+
+    path: Path
+    config: ExperimentConfig
+    model: BaseAlgorithm
+    summary: dict[str, Any]
+
+
+def train(
+    experiment: str | Path | ExperimentConfig,
+    seed: int | None = None,
+    overrides: Sequence[str] = (),
+    runs_dir: str | Path = "runs",
+    timesteps: int | None = None,
+    progress_bar: bool = False,
+    video: bool | None = None,
+) -> RunResult:
+    """Train an experiment (a shipped name, a TOML path or a config) into
+    ``runs_dir/<experiment>/<seed>/``; ``overrides`` are ``--set`` strings (``"n_envs=4"``)."""
+    if isinstance(experiment, ExperimentConfig):
+        config = experiment
+    else:
+        config = load_experiment(str(experiment), list(overrides))
+    return trainer.train(config, Path(runs_dir), seed, timesteps, progress_bar=progress_bar,
+                         record_video=video)
+
+
+def load_run(path: str | Path) -> LoadedRun:
+    """Read a finished run: its ``config.toml``, ``model.zip`` and ``summary.json``."""
+    run_dir = Path(path)
+    config = layout.load_run_config(run_dir)
+    return LoadedRun(run_dir, config, load_model(run_dir, config), layout.read_summary(run_dir))
+
+
+def evaluate(run: str | Path | LoadedRun, episodes: int | None = None) -> EvalResult:
+    """Evaluate a run's model on the evaluation seeds (``eval.episodes`` episodes by default)."""
+    loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    config = loaded.config
+    episodes = episodes or config.eval.episodes
+    venv = make_vec_env(config, eval_env_count(episodes), config.seed + EVAL_SEED_OFFSET, for_eval=True)
+    try:
+        return evaluate_model(loaded.model, venv, episodes, config.eval.deterministic,
+                              config.success_metric, config.success_threshold)
+    finally:
+        venv.close()
+
+
+@dataclass
+class Watched:
+    """What :func:`watch` showed: each episode's return and length, and the video if one was written."""
+
+    returns: list[float]
+    lengths: list[int]
+    video: Path | None
+
+
+def watch(run: str | Path | LoadedRun, episodes: int = 1, video: str | Path | None = None,
+          max_steps: int = 2_000) -> Watched:
+    """Play ``episodes`` episodes of the run's agent with the networks' panel: in a window when
+    there is a display and no ``video`` path, otherwise as an MP4 (default
+    ``<run>/videos/watch.mp4``)."""
+    from rl_lab.watch.video import write_video
+    from rl_lab.watch.viewer import has_display, show_in_window
+
+    loaded = run if isinstance(run, LoadedRun) else load_run(run)
+    if video is not None:
+        check_writable(Path(video))
+    played, fps = [], 30.0
+    for index in range(episodes):
+        episode, fps = record_episode(loaded.model, loaded.config, WATCH_SEED + index, max_steps,
+                                      loaded.config.eval.video_every)
+        played.append(episode)
+    frames = [frame for episode in played for frame in episode.frames]
+    path = None
+    if video is None and has_display():
+        show_in_window(frames, fps, f"rl-lab: {loaded.config.name}")
+    else:
+        path = write_video(Path(video) if video else loaded.path / layout.VIDEOS / "watch.mp4", frames, fps)
+    return Watched([e.episode_return for e in played], [e.length for e in played], path)
+
+
+def check_writable(path: Path) -> None:
+    """One clear error before any work when ``path`` cannot be written as a file."""
+    from rl_lab.errors import LabError
+
+    if path.is_dir():
+        raise LabError(f"{path}: is a directory; give a file name such as {path / 'watch.mp4'}")
+    if path.suffix.lower() != ".mp4":
+        raise LabError(f"{path}: the video is written as MP4; name it *.mp4")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise LabError(f"{path}: the folder {parent} does not exist")
+
+
+def report(targets: Sequence[str | Path], runs_dir: str | Path = "runs", output: str | Path | None = None):
+    """Multi-seed report of finished runs (see ``rl-lab report``): (report.md path, curves.png path,
+    the Markdown text)."""
+    from rl_lab.report.tables import write_report
+
+    return write_report([str(t) for t in targets], Path(runs_dir), Path(output) if output else None)

@@ -1,0 +1,1 @@
+"""Benchmarks: environment and training throughput, learning benchmarks and the suite."""

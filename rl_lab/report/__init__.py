@@ -1,0 +1,1 @@
+"""Reports: several seeds of one experiment as tables, statistics and learning curves."""

@@ -1,0 +1,1 @@
+"""Training: environments and model from a config, callbacks, evaluation, seeding, restoring."""

@@ -1,0 +1,157 @@
+"""Config -> environments -> two-network agent -> ``learn`` with callbacks -> run directory.
+
+Everything that can fail on the user's input (the config, the environments, the model) is built
+BEFORE the run directory is touched.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import gymnasium
+import numpy as np
+import stable_baselines3
+import torch
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.logger import configure
+
+from rl_lab.agents.two_network import TwoNetworkAgent
+from rl_lab.config import ExperimentConfig
+from rl_lab.config.validation import validate_experiment
+from rl_lab.runs import atomic, layout
+from rl_lab.train.callbacks import AtomicCheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
+from rl_lab.train.env_factory import make_vec_env
+from rl_lab.train.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
+from rl_lab.train.model_factory import build_model
+from rl_lab.train.seeding import seed_everything
+from rl_lab.train.tensorboard_gif import log_gif
+from rl_lab.watch.play import frames_per_second, play
+from rl_lab.watch.video import write_video
+
+EVAL_SEED_OFFSET = 10_000  # evaluation episodes never reuse the training seeds
+TENSORBOARD_GIF_FRAMES = 48  # a short animation per evaluation, small enough for a browser
+TENSORBOARD_GIF_FPS = 12.0
+
+
+@dataclass
+class RunResult:
+    """What a finished training run produced."""
+
+    run_dir: Path
+    summary: dict[str, Any]
+    video: Path | None
+
+
+def eval_env_count(episodes: int) -> int:
+    """Environments for an evaluation of ``episodes`` episodes: one round when it fits."""
+    return min(episodes, MAX_EVAL_ENVS)
+
+
+def record_episode(model: BaseAlgorithm, config: ExperimentConfig, seed: int, max_frames: int,
+                   every: int, annotate: bool = True):
+    """Play one evaluation episode with rendering: (its frames, the env instance's frame rate)."""
+    venv = make_vec_env(config, 1, seed, for_eval=True, render_mode="rgb_array")
+    try:
+        episode = play(model, venv, 1, max_frames, every, stacked_frames=config.frame_stack > 1,
+                       deterministic=config.eval.deterministic, annotate=annotate)[0]
+        return episode, frames_per_second(venv)
+    finally:
+        venv.close()
+
+
+def train(
+    config: ExperimentConfig,
+    runs_dir: Path = Path("runs"),
+    seed: int | None = None,
+    timesteps: int | None = None,
+    progress_bar: bool = True,
+    record_video: bool | None = None,
+    log=print,
+) -> RunResult:
+    """Train ``config`` with ``seed`` into ``runs_dir/<experiment>/<seed>/`` and evaluate it."""
+    seed = config.seed if seed is None else seed
+    config = replace(config, seed=seed, total_timesteps=timesteps or config.total_timesteps)
+    validate_experiment(config, f"experiment '{config.name}'")
+    run_dir = layout.run_path(runs_dir, config.name, seed)
+    seed_everything(seed, config.torch_threads)
+    venv = make_vec_env(config, config.n_envs, seed)
+    eval_venv = make_vec_env(config, eval_env_count(config.eval.episodes), seed + EVAL_SEED_OFFSET,
+                             for_eval=True)
+    model = build_model(config, venv, seed)
+    layout.start_run(run_dir, config)
+    model.set_logger(configure(str(run_dir), ["tensorboard", "csv"]))
+    counts = TwoNetworkAgent(model).parameter_counts()
+    log(
+        f"{config.name} (seed {seed}): {config.algo.upper()} on {config.env.id}, "
+        f"{config.n_envs} envs, {config.total_timesteps:,} steps; "
+        f"policy network {counts['policy_params']:,} params, value network {counts['value_params']:,} params"
+    )
+
+    def run_evaluation() -> EvalResult:
+        return evaluate(
+            model, eval_venv, config.eval.episodes, config.eval.deterministic,
+            config.success_metric, config.success_threshold,
+        )
+
+    def show_episode(timesteps: int) -> None:
+        episode, _ = record_episode(model, config, seed + EVAL_SEED_OFFSET, TENSORBOARD_GIF_FRAMES,
+                                      config.eval.video_every, annotate=False)
+        log_gif(model.logger, "eval/episode", episode.frames, TENSORBOARD_GIF_FPS, timesteps)
+
+    metrics = EpisodeMetricsCallback()
+    evaluator = PeriodicEvalCallback(
+        run_evaluation, config.eval.freq, run_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
+        show_episode if config.eval.video else None,
+    )
+    checkpoints = AtomicCheckpointCallback(config.checkpoint_freq, run_dir / layout.CHECKPOINTS)
+    started = time.perf_counter()
+    model.learn(config.total_timesteps, callback=[metrics, evaluator, checkpoints], progress_bar=progress_bar)
+    wall_seconds = time.perf_counter() - started
+    train_seconds = evaluator.train_seconds
+    atomic.write_with(run_dir / layout.MODEL, model.save)
+
+    eval_started = time.perf_counter()
+    final = evaluator.evaluate_now()
+    video_started = time.perf_counter()
+    video = None
+    if config.eval.video if record_video is None else record_video:
+        episode, fps = record_episode(model, config, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps,
+                                      config.eval.video_every)
+        video = write_video(run_dir / layout.VIDEOS / "eval.mp4", episode.frames, fps)
+    finished = time.perf_counter()
+    summary = {
+        "experiment": config.name,
+        "env_id": config.env.id,
+        "algo": config.algo,
+        "seed": seed,
+        "timesteps": int(model.num_timesteps),
+        "episodes": metrics.episodes,
+        "wall_seconds": round(wall_seconds, 2),
+        "train_seconds": round(train_seconds, 2),  # wall_seconds minus periodic evaluations
+        # Where a run's wall-clock went: training, evaluations (periodic and final), the video.
+        "eval_seconds": round(wall_seconds - train_seconds + video_started - eval_started, 2),
+        "video_seconds": round(finished - video_started, 2),
+        "torch_threads": torch.get_num_threads(),
+        **counts,
+        **final.summary(),
+        "criterion_success_rate": config.eval.criterion_success_rate,
+        "criterion_timesteps": evaluator.criterion_timesteps,
+        "criterion_episodes": evaluator.criterion_episodes,
+        "criterion_train_seconds": evaluator.criterion_train_seconds,
+        "video": str(video) if video else None,
+        "versions": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "stable_baselines3": stable_baselines3.__version__,
+            "gymnasium": gymnasium.__version__,
+            "numpy": np.__version__,
+        },
+    }
+    layout.write_summary(run_dir, summary)
+    venv.close()
+    eval_venv.close()
+    return RunResult(run_dir, summary, video)
