@@ -15,12 +15,12 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 
 from rl_lab.config import ExperimentConfig, list_experiments, load_experiment
 from rl_lab.runs import layout
-from rl_lab.train import trainer
-from rl_lab.train.env_factory import make_vec_env
-from rl_lab.train.evaluation import EvalResult
-from rl_lab.train.evaluation import evaluate as evaluate_model
-from rl_lab.train.restore import load_model
-from rl_lab.train.trainer import EVAL_SEED_OFFSET, RunResult, eval_env_count, record_episode
+from rl_lab.training import trainer
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.evaluation import EvalResult
+from rl_lab.training.evaluation import evaluate as evaluate_model
+from rl_lab.training.restore import load_model
+from rl_lab.training.trainer import EVAL_SEED_OFFSET, RunResult, eval_env_count, record_episode
 
 WATCH_SEED = 20_000  # episodes no training or evaluation run has seen
 
@@ -93,8 +93,8 @@ def watch(run: str | Path | LoadedRun, episodes: int = 1, video: str | Path | No
     """Play ``episodes`` episodes of the run's agent with the networks' panel: in a window when
     there is a display and no ``video`` path, otherwise as an MP4 (default
     ``<run>/videos/watch.mp4``)."""
-    from rl_lab.watch.video import write_video
-    from rl_lab.watch.viewer import has_display, show_in_window
+    from rl_lab.watching.video import write_video
+    from rl_lab.watching.viewer import has_display, show_in_window
 
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
     if video is not None:
@@ -129,6 +129,6 @@ def check_writable(path: Path) -> None:
 def report(targets: Sequence[str | Path], runs_dir: str | Path = "runs", output: str | Path | None = None):
     """Multi-seed report of finished runs (see ``rl-lab report``): (report.md path, curves.png path,
     the Markdown text)."""
-    from rl_lab.report.tables import write_report
+    from rl_lab.reports.tables import write_report
 
     return write_report([str(t) for t in targets], Path(runs_dir), Path(output) if output else None)

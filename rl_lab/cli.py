@@ -102,7 +102,7 @@ def tensorboard_command(logdir: Path) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> None:
     from rl_lab import api
-    from rl_lab.train.evaluation import describe
+    from rl_lab.training.evaluation import describe
 
     result = api.train(
         args.experiment, args.seed, args.overrides, args.runs_dir, args.timesteps,
@@ -121,7 +121,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
 
 def _cmd_eval(args: argparse.Namespace) -> None:
     from rl_lab import api
-    from rl_lab.train.evaluation import describe
+    from rl_lab.training.evaluation import describe
 
     result = api.evaluate(args.run_dir, args.episodes)
     print(f"{args.run_dir}: {describe(result.summary())}")

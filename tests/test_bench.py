@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rl_lab.bench.env_throughput import run_bench
-from rl_lab.report.markdown import reorder_sections, update_section
+from rl_lab.reports.markdown import reorder_sections, update_section
 
 
 def test_update_section_replaces_only_its_own_block(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from rl_lab.config import load_experiment
-from rl_lab.train.env_factory import make_vec_env
-from rl_lab.train.evaluation import evaluate
-from rl_lab.train.trainer import train
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.evaluation import evaluate
+from rl_lab.training.trainer import train
 
 QUICK = [
     "total_timesteps=2048",

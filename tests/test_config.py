@@ -110,8 +110,8 @@ def test_bad_schedule_string_is_named(write_experiment, value: str, message: str
 
 
 def test_linear_schedule_decays_to_zero_over_training(write_experiment) -> None:
-    from rl_lab.train.env_factory import make_vec_env
-    from rl_lab.train.model_factory import build_model
+    from rl_lab.training.env_factory import make_vec_env
+    from rl_lab.training.model_factory import build_model
 
     path = write_experiment(TINY_CARTPOLE.replace("n_epochs = 2", "n_epochs = 2\nlearning_rate = 'lin_1e-3'"))
     config = load_experiment(str(path))

@@ -12,7 +12,7 @@ from conftest import TINY_CARTPOLE
 from stable_baselines3 import PPO
 
 from rl_lab.config import load_experiment
-from rl_lab.train.trainer import train
+from rl_lab.training.trainer import train
 
 # Wall-clock measures legitimately differ between two identical runs.
 WALL_CLOCK_COLUMNS = {"time/fps", "time/time_elapsed", "time/train_seconds"}

@@ -10,8 +10,8 @@ import torch
 
 from rl_lab.agents.two_network import TwoNetworkAgent, count_parameters
 from rl_lab.config import list_experiments, load_experiment
-from rl_lab.train.restore import load_model
-from rl_lab.train.trainer import train
+from rl_lab.training.restore import load_model
+from rl_lab.training.trainer import train
 
 TINY = ["total_timesteps=64", "n_envs=2", "eval.freq=100000", "eval.episodes=1", "eval.video=false",
         "checkpoint_freq=100000"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rl_lab.watch.overlay import tile_frames
+from rl_lab.watching.overlay import tile_frames
 
 
 def test_four_stacked_frames_tile_two_by_two_oldest_first() -> None:

@@ -14,8 +14,8 @@ from stable_baselines3.common.logger import configure
 from rl_lab.cli import EXIT_USER_ERROR, main
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.report.plot import figure_pixels
-from rl_lab.report.tables import (
+from rl_lab.reports.plot import figure_pixels
+from rl_lab.reports.tables import (
     build_report,
     format_report,
     load_run,

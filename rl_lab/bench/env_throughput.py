@@ -18,7 +18,7 @@ import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 from gymnasium.envs.registration import load_env_creator
 
-from rl_lab.report.markdown import markdown_table, update_section
+from rl_lab.reports.markdown import markdown_table, update_section
 
 BATCH_SIZES = (64, 1024, 16384)
 SINGLE_ENVS = ("rl_lab/BikeBalance-v0", "rl_lab/BikeRide-v0", "rl_lab/PaddleBall-v0")

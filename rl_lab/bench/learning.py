@@ -15,11 +15,11 @@ from tqdm import tqdm
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.config.diff import training_differences
 from rl_lab.errors import LabError
-from rl_lab.report.markdown import update_section
-from rl_lab.report.plot import plot_learning_curves
-from rl_lab.report.tables import Report, build_report, format_report, load_run, report_title
+from rl_lab.reports.markdown import update_section
+from rl_lab.reports.plot import plot_learning_curves
+from rl_lab.reports.tables import Report, build_report, format_report, load_run, report_title
 from rl_lab.runs import layout
-from rl_lab.train.trainer import train
+from rl_lab.training.trainer import train
 
 FIGURES = "figures"  # beside the benchmarks document
 

@@ -16,8 +16,8 @@ from tqdm import tqdm
 from rl_lab.bench.learning import FIGURES, check_seeds, learning_section, train_seeds
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.report.markdown import markdown_table, reorder_sections, update_section
-from rl_lab.report.tables import (
+from rl_lab.reports.markdown import markdown_table, reorder_sections, update_section
+from rl_lab.reports.tables import (
     AGGREGATE_HEADER,
     Report,
     aggregate_row,

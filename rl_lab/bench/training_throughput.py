@@ -25,11 +25,11 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 from rl_lab.config import load_experiment
 from rl_lab.config.validation import VEC_ENV_KINDS
-from rl_lab.report.markdown import markdown_table, update_section
-from rl_lab.train.callbacks import EpisodeMetricsCallback
-from rl_lab.train.env_factory import make_vec_env
-from rl_lab.train.model_factory import build_model
-from rl_lab.train.seeding import seed_everything
+from rl_lab.reports.markdown import markdown_table, update_section
+from rl_lab.training.callbacks import EpisodeMetricsCallback
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.model_factory import build_model
+from rl_lab.training.seeding import seed_everything
 
 DEFAULT_EXPERIMENTS = ("bike_ride_ppo", "paddle_vector_ppo")
 GOAL_RATIO = 1.5

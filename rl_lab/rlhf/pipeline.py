@@ -39,7 +39,7 @@ from rl_lab.rlhf.reward_training import (
 from rl_lab.rlhf.settings import RLHFConfig, config_as_dict, load_rlhf_config
 from rl_lab.rlhf.sft import train_sft, true_nll
 from rl_lab.runs.atomic import write_json, write_text, write_with
-from rl_lab.train.seeding import seed_everything
+from rl_lab.training.seeding import seed_everything
 
 __all__ = ["format_rlhf_summary", "read_rlhf_summary", "run_rlhf"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rl_lab.report.runs import RunRecord
+from rl_lab.reports.runs import RunRecord
 from rl_lab.runs.atomic import write_with
 
 # Fixed size and no bbox_inches="tight" (which crops), so the PNG is always WIDTH x ROW_HEIGHT·rows px.

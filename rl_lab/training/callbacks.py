@@ -10,7 +10,7 @@ import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
 
 from rl_lab.runs import atomic
-from rl_lab.train.evaluation import EvalResult
+from rl_lab.training.evaluation import EvalResult
 
 
 class EpisodeMetricsCallback(BaseCallback):

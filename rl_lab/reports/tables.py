@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from rl_lab.errors import LabError
-from rl_lab.report.markdown import markdown_table
-from rl_lab.report.plot import plot_learning_curves
-from rl_lab.report.runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
+from rl_lab.reports.markdown import markdown_table
+from rl_lab.reports.plot import plot_learning_curves
+from rl_lab.reports.runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
 from rl_lab.runs import atomic
 
 __all__ = [

@@ -23,14 +23,14 @@ from rl_lab.agents.two_network import TwoNetworkAgent
 from rl_lab.config import ExperimentConfig
 from rl_lab.config.validation import validate_experiment
 from rl_lab.runs import atomic, layout
-from rl_lab.train.callbacks import AtomicCheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
-from rl_lab.train.env_factory import make_vec_env
-from rl_lab.train.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
-from rl_lab.train.model_factory import build_model
-from rl_lab.train.seeding import seed_everything
-from rl_lab.train.tensorboard_gif import log_gif
-from rl_lab.watch.play import frames_per_second, play
-from rl_lab.watch.video import write_video
+from rl_lab.training.callbacks import AtomicCheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
+from rl_lab.training.model_factory import build_model
+from rl_lab.training.seeding import seed_everything
+from rl_lab.training.tensorboard_gif import log_gif
+from rl_lab.watching.play import frames_per_second, play
+from rl_lab.watching.video import write_video
 
 EVAL_SEED_OFFSET = 10_000  # evaluation episodes never reuse the training seeds
 TENSORBOARD_GIF_FRAMES = 48  # a short animation per evaluation, small enough for a browser

@@ -11,7 +11,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lab.agents.two_network import TwoNetworkAgent
-from rl_lab.watch.overlay import compose
+from rl_lab.watching.overlay import compose
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 from stable_baselines3.common.logger import Logger, TensorBoardOutputFormat
 from tensorboard.compat.proto.summary_pb2 import Summary
 
-from rl_lab.watch.video import gif_bytes
+from rl_lab.watching.video import gif_bytes
 
 
 def log_gif(logger: Logger, tag: str, frames: list[np.ndarray], fps: float, step: int) -> bool:

@@ -18,7 +18,7 @@ from stable_baselines3.common.vec_env import (
 
 from rl_lab.config import ExperimentConfig
 from rl_lab.errors import LabError
-from rl_lab.train.native_vec_env import NativeVecEnv
+from rl_lab.training.native_vec_env import NativeVecEnv
 
 
 def env_kwargs(config: ExperimentConfig, for_eval: bool = False) -> dict[str, Any]:
