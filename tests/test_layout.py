@@ -64,6 +64,7 @@ def test_no_source_file_exceeds_the_limit() -> None:
 def test_the_layout_test_sees_every_package() -> None:
     # A guard for the guards above: they read the folders the wheel is built from.
     modules = _modules()
-    expected_modules = ("rl_lab.cli", "rl_lab.config.validation", "rl_lab.envs.bicycle.env", "rl_lab.agents.two_network")
+    expected_modules = ("rl_lab.cli", "rl_lab.config.validation", "rl_lab.envs.bicycle.env",
+                        "rl_lab.agents.two_network")
     for expected in expected_modules:
         assert expected in modules

@@ -20,7 +20,8 @@ SOURCE_FOLDERS = {"rl_lab": "rl_lab", "envs": "rl_lab/envs", "agents": "rl_lab/a
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
+         str(ROOT)],
         capture_output=True, text=True, timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
@@ -49,8 +50,8 @@ def test_non_editable_install_lists_and_trains(wheel: Path, tmp_path: Path) -> N
     (target,) = (env_dir / "lib").glob("python3*/site-packages")
     (target / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     python = env_dir / "bin" / "python"
-    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q",
-                              str(wheel)], capture_output=True, text=True, timeout=300)
+    install = subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps",
+                              "-q", str(wheel)], capture_output=True, text=True, timeout=300)
     assert install.returncode == 0, install.stderr[-2000:]
     where = subprocess.run([str(python), "-c", "import rl_lab; print(rl_lab.__file__)"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=120)
@@ -73,8 +74,9 @@ def test_non_editable_install_lists_and_trains(wheel: Path, tmp_path: Path) -> N
 def test_a_checkout_imports_without_the_editable_finder(tmp_path: Path) -> None:
     # -S skips site-packages' .pth files (the editable install's finder); the checkout alone is enough.
     env = {"PYTHONPATH": f"{ROOT}:{sysconfig.get_paths()['purelib']}", "PATH": "/usr/bin:/bin"}
-    code = "import rl_lab.envs.bicycle.env, rl_lab.agents.features; from rl_lab.config import list_experiments;" \
-           "print(rl_lab.envs.__file__, len(list_experiments()))"
+    code = ("import rl_lab.envs.bicycle.env, rl_lab.agents.features\n"
+            "from rl_lab.config import list_experiments\n"
+            "print(rl_lab.envs.__file__, len(list_experiments()))")
     done = subprocess.run([sys.executable, "-S", "-c", code], env=env, cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
