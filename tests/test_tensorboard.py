@@ -16,7 +16,8 @@ def test_every_evaluation_shows_an_animated_episode_and_training_curves_per_step
     write_experiment, tmp_path: Path
 ) -> None:
     config = load_experiment(str(write_experiment(TINY_CARTPOLE)))
-    result = train(config, tmp_path / "runs", seed=0, progress_bar=False, record_video=False, log=lambda _: None)
+    result = train(config, tmp_path / "runs", seed=0, progress_bar=False, record_video=False,
+                   log=lambda _: None)
     events = EventAccumulator(str(result.run_dir), size_guidance={"images": 0, "scalars": 0}).Reload()
     images = events.Images("eval/episode")
     eval_steps = [e.step for e in events.Scalars("eval/mean_reward")]
