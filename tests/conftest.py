@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import rl_lab  # noqa: F401  (before torch: sets MKL's reproducibility mode)
+
 os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
 os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.pop("DISPLAY", None)  # `watch` must write a video, never open a window, in tests

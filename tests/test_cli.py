@@ -35,10 +35,10 @@ def test_train_writes_the_whole_run_directory(trained_run: Path) -> None:
     assert {"config.toml", "model.zip", "checkpoints", "eval.npz", "videos", "summary.json"} <= names
     assert any(n.startswith("events.out.tfevents") for n in names)
     assert (trained_run / "videos" / "eval.mp4").stat().st_size > 1000
-    assert sorted(p.name for p in (trained_run / "checkpoints").iterdir()) == [
-        "model_256_steps.zip",
-        "model_512_steps.zip",
-    ]
+    # A checkpoint at the first rollout start past each 256 steps (the run ends at 512).
+    assert sorted(p.name for p in (trained_run / "checkpoints").iterdir()) == ["256"]
+    assert {p.name for p in (trained_run / "checkpoints" / "256").iterdir()} == {
+        "model.zip", "training_state.json", "training_state.npz", "training_state.pt"}
     summary = json.loads((trained_run / "summary.json").read_text())
     for key in ("eval_mean_return", "eval_std_return", "eval_success_rate", "timesteps", "episodes",
                 "wall_seconds", "torch_threads", "policy_params", "value_params"):

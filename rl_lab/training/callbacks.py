@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
@@ -37,6 +38,12 @@ class EpisodeMetricsCallback(BaseCallback):
             for key, value in info.get("episode_metrics", {}).items():
                 self.logger.record_mean(f"custom/{key}", value)
         return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"episodes": self.episodes}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.episodes = int(state["episodes"])
 
 
 class PeriodicEvalCallback(BaseCallback):
@@ -74,6 +81,7 @@ class PeriodicEvalCallback(BaseCallback):
         self._started = time.perf_counter()
         self._stopped: float | None = None
         self._eval_seconds = 0.0
+        self._seconds_before = 0.0  # training seconds of the runs this one resumed
 
     def _on_training_start(self) -> None:
         self._started = time.perf_counter()
@@ -89,7 +97,24 @@ class PeriodicEvalCallback(BaseCallback):
         """Wall-clock seconds of training so far (or in all, once ``learn`` has returned),
         evaluations excluded."""
         now = self._stopped if self._stopped is not None else time.perf_counter()
-        return now - self._started - self._eval_seconds
+        return self._seconds_before + now - self._started - self._eval_seconds
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "last_eval": self.last_eval,
+            "history": {k: [np.asarray(v).tolist() for v in values] for k, values in self.history.items()},
+            "success_history": self.success_history,
+            "criterion": [self.criterion_timesteps, self.criterion_episodes, self.criterion_train_seconds],
+            "train_seconds": self.train_seconds,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.last_eval = int(state["last_eval"])
+        self.history = {k: [np.asarray(v) if k in ("returns", "lengths") else v for v in values]
+                        for k, values in state["history"].items()}
+        self.success_history = list(state["success_history"])
+        self.criterion_timesteps, self.criterion_episodes, self.criterion_train_seconds = state["criterion"]
+        self._seconds_before = float(state["train_seconds"])
 
     def _on_step(self) -> bool:
         if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:
@@ -142,19 +167,26 @@ class PeriodicEvalCallback(BaseCallback):
         atomic.write_with(self.npz_path, lambda tmp: np.savez(tmp, **arrays))
 
 
-class AtomicCheckpointCallback(BaseCallback):
-    """Saves ``checkpoints/model_<timesteps>_steps.zip`` every ``freq`` timesteps via temp + rename,
-    so an interrupted save never leaves a truncated checkpoint behind."""
+class CheckpointCallback(BaseCallback):
+    """Every ``freq`` timesteps, at the start of a rollout (the one moment SB3 holds no
+    half-collected data), calls ``save(timesteps)``: the model and the full training state."""
 
-    def __init__(self, freq: int, directory: Path) -> None:
+    def __init__(self, freq: int, save: Callable[[int], None]) -> None:
         super().__init__()
         self.freq = freq
-        self.directory = directory
+        self.save = save
         self.last_save = 0
 
-    def _on_step(self) -> bool:
-        if self.freq > 0 and self.num_timesteps - self.last_save >= self.freq:
+    def _on_rollout_start(self) -> None:
+        if self.num_timesteps - self.last_save >= self.freq:
             self.last_save = self.num_timesteps
-            path = self.directory / f"model_{self.num_timesteps}_steps.zip"
-            atomic.write_with(path, self.model.save)
+            self.save(self.num_timesteps)
+
+    def _on_step(self) -> bool:
         return True
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"last_save": self.last_save}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.last_save = int(state["last_save"])

@@ -17,18 +17,21 @@ import numpy as np
 import stable_baselines3
 import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.callbacks import BaseCallback
 
 from rl_lab.agents.two_network import TwoNetworkAgent
 from rl_lab.config import ExperimentConfig
 from rl_lab.config.validation import validate_experiment
 from rl_lab.runs import atomic, layout
-from rl_lab.training.callbacks import AtomicCheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
+from rl_lab.training.callbacks import CheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
 from rl_lab.training.env_factory import make_vec_env
 from rl_lab.training.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
 from rl_lab.training.model_factory import build_model
+from rl_lab.training.resume import latest_checkpoint
+from rl_lab.training.run_logger import run_logger
 from rl_lab.training.seeding import seed_everything
 from rl_lab.training.tensorboard_gif import log_gif
+from rl_lab.training.training_state import checkpoint_timesteps, load_training_state, save_training_state
 from rl_lab.watching.play import frames_per_second, play
 from rl_lab.watching.video import write_video
 
@@ -63,6 +66,21 @@ def record_episode(model: BaseAlgorithm, config: ExperimentConfig, seed: int, ma
         venv.close()
 
 
+class StopAt(BaseCallback):
+    """Stops training at the first rollout start at or past ``timesteps`` (for tests and drills)."""
+
+    def __init__(self, timesteps: int) -> None:
+        super().__init__()
+        self.timesteps = timesteps
+        self.stop = False
+
+    def _on_rollout_start(self) -> None:
+        self.stop = self.num_timesteps >= self.timesteps
+
+    def _on_step(self) -> bool:
+        return not self.stop
+
+
 def train(
     config: ExperimentConfig,
     runs_dir: Path = Path("runs"),
@@ -71,8 +89,15 @@ def train(
     progress_bar: bool = True,
     record_video: bool | None = None,
     log=print,
-) -> RunResult:
-    """Train ``config`` with ``seed`` into ``runs_dir/<experiment>/<seed>/`` and evaluate it."""
+    resume: bool = False,
+    stop_at: int | None = None,
+) -> RunResult | None:
+    """Train ``config`` with ``seed`` into ``runs_dir/<experiment>/<seed>/`` and evaluate it.
+
+    ``resume`` continues the run from its newest checkpoint, bit-exactly as if it had never
+    stopped. ``stop_at`` stops training at the first rollout at or past that many timesteps
+    without finishing the run (it returns None): what a kill does, minus the kill.
+    """
     seed = config.seed if seed is None else seed
     config = replace(config, seed=seed, total_timesteps=timesteps or config.total_timesteps)
     validate_experiment(config, f"experiment '{config.name}'")
@@ -82,8 +107,11 @@ def train(
     eval_venv = make_vec_env(config, eval_env_count(config.eval.episodes), seed + EVAL_SEED_OFFSET,
                              for_eval=True)
     model = build_model(config, venv, seed)
-    layout.start_run(run_dir, config)
-    model.set_logger(configure(str(run_dir), ["tensorboard", "csv"]))
+    checkpoint = latest_checkpoint(run_dir, config) if resume else None
+    resumed_at = checkpoint_timesteps(checkpoint) if checkpoint else None
+    if checkpoint is None:
+        layout.start_run(run_dir, config)
+    model.set_logger(run_logger(run_dir, resumed_at))
     counts = TwoNetworkAgent(model).parameter_counts()
     log(
         f"{config.name} (seed {seed}): {config.algo.upper()} on {config.env.id}, "
@@ -107,9 +135,26 @@ def train(
         run_evaluation, config.eval.freq, run_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
         show_episode if config.eval.video else None,
     )
-    checkpoints = AtomicCheckpointCallback(config.checkpoint_freq, run_dir / layout.CHECKPOINTS)
+    venvs = {"train": venv, "eval": eval_venv}
+
+    def save_checkpoint(timesteps: int) -> None:
+        directory = run_dir / layout.CHECKPOINTS / str(timesteps)
+        atomic.write_with(directory / layout.MODEL, model.save)
+        save_training_state(directory, model, venvs, stateful)
+
+    checkpoints = CheckpointCallback(config.checkpoint_freq, save_checkpoint)
+    stateful = {"metrics": metrics, "evaluator": evaluator, "checkpoints": checkpoints}
+    callbacks = [metrics, evaluator, checkpoints]
+    if stop_at is not None:
+        callbacks.append(StopAt(stop_at))
+    if checkpoint is not None:
+        load_training_state(checkpoint, model, venvs, stateful)
+        log(f"resuming {run_dir} from its checkpoint at {resumed_at:,} timesteps")
     started = time.perf_counter()
-    model.learn(config.total_timesteps, callback=[metrics, evaluator, checkpoints], progress_bar=progress_bar)
+    model.learn(config.total_timesteps - model.num_timesteps, callback=callbacks, progress_bar=progress_bar,
+                reset_num_timesteps=checkpoint is None)
+    if model.num_timesteps < config.total_timesteps:
+        return None  # stopped early on purpose (stop_at)
     wall_seconds = time.perf_counter() - started
     train_seconds = evaluator.train_seconds
     atomic.write_with(run_dir / layout.MODEL, model.save)
