@@ -49,6 +49,11 @@ def current_umask() -> int:
     return mask
 
 
+def fsync_directory(path: Path) -> None:
+    """Flush ``path``'s entries (a rename or a new file in it) to disk, where the filesystem allows."""
+    _fsync(path, directory=True)
+
+
 def _fsync(path: Path, directory: bool = False) -> None:
     flags = os.O_RDONLY | (os.O_DIRECTORY if directory else 0)
     fd = os.open(path, flags)
@@ -75,7 +80,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~current_umask())
         _fsync(tmp)
         os.replace(tmp, path)
-        _fsync(path.parent, directory=True)
+        fsync_directory(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
