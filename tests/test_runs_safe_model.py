@@ -343,13 +343,18 @@ def bad_archives(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
         "the archive's 'data' member is not valid JSON",
     )
     case(
+        "data huge int",
+        rewrite(good, tmp_path / "bigint.zip", data=b'{"num_timesteps": ' + b"9" * 5000 + b"}"),
+        "the archive's 'data' member is not valid JSON",
+    )
+    case(
         "pth garbage",
         rewrite(good, tmp_path / "garbage.zip", policy__pth=b"\x00" * 100),
         "policy.pth is not a readable PyTorch weights file",
     )
     bomb = write_zip(tmp_path / "bomb.zip", members)
     patch_claimed_size(bomb, "policy.pth", 0x7FFF0000)
-    case("size claim", bomb, "archive claims 21474")
+    case("size claim", bomb, "archive claims 21474")  # 0x7FFF0000 = 2147418112 bytes claimed
     os.mkfifo(tmp_path / "fifo.zip")
     case("fifo", tmp_path / "fifo.zip", "the model must be a regular file, not a named pipe (FIFO)")
     case("directory", tmp_path, "the model must be a regular file, not a directory")

@@ -42,10 +42,11 @@ from stable_baselines3.common.save_util import recursive_getattr, recursive_seta
 from rl_lab.errors import LabError
 from rl_lab.runs.file_limits import open_regular_file
 
-MAX_FILE_BYTES = 1 << 30
+MAX_FILE_BYTES = 512 << 20
 """Largest model file accepted (compressed)."""
-MAX_UNCOMPRESSED_BYTES = 1 << 30
-"""Largest total the archive's members may claim uncompressed (the lab's models are a few MB)."""
+MAX_UNCOMPRESSED_BYTES = 512 << 20
+"""Largest total the archive's members may claim uncompressed (the lab's models are a few MB; SB3's
+largest zoo models are tens of MB: replay buffers are never in model.zip)."""
 MAX_MEMBERS = 64
 
 DATA = "data"
@@ -128,7 +129,7 @@ def _check_members(path: Path, infos: list[zipfile.ZipInfo], max_uncompressed: i
 def _parse_data(path: Path, raw: bytes) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # ValueError: JSON errors, 5000-digit ints
         raise _refuse(path, "the archive's 'data' member is not valid JSON") from None
     if not isinstance(data, dict):
         raise _refuse(path, "the archive's 'data' member is not a JSON object")
@@ -242,10 +243,9 @@ def _compare_optimizer(name: str, loaded: Any, optimizer: torch.optim.Optimizer)
     for index, (group, fresh_group) in enumerate(zip(groups, fresh["param_groups"], strict=True)):
         if not isinstance(group, Mapping) or not isinstance(group.get("params"), list):
             raise _Mismatch(f"{name}.pth: parameter group {index} is malformed")
-        if set(group) != set(fresh_group):
-            raise _Mismatch(
-                f"{name}.pth: another optimizer (settings {sorted(set(group) ^ set(fresh_group))} differ)"
-            )
+        unknown = sorted(set(group) - set(fresh_group))  # missing ones: an older torch, filled by defaults
+        if unknown:
+            raise _Mismatch(f"{name}.pth: another optimizer (settings {unknown} unknown to config.toml's)")
         if len(group["params"]) != len(fresh_group["params"]):
             raise _Mismatch(
                 f"{name}.pth: parameter group {index} has {len(group['params'])} tensors, "
