@@ -6,6 +6,7 @@ import base64
 import contextlib
 import io
 import json
+import math
 import os
 import pickle
 import shlex
@@ -95,12 +96,16 @@ def write_zip(path: Path, members: list[tuple[str, bytes]]) -> Path:
     return path
 
 
-def rewrite(src: Path, dst: Path, **replace: bytes) -> Path:
-    """``src`` with some members replaced (keyword: member name with '.' written as '__')."""
-    members = member_bytes(src)
-    for key, blob in replace.items():
-        members[key.replace("__", ".")] = blob
-    return write_zip(dst, list(members.items()))
+def rewrite(src: Path, dst: Path, replace: dict[str, bytes]) -> Path:
+    """A copy of the archive ``src`` with some members replaced."""
+    return write_zip(dst, list({**member_bytes(src), **replace}.items()))
+
+
+def with_data(src: Path, dst: Path, **entries: Any) -> Path:
+    """A copy of the archive ``src`` whose ``data`` JSON has ``entries`` set."""
+    data = json.loads(member_bytes(src)["data"])
+    data.update(entries)
+    return rewrite(src, dst, {"data": json.dumps(data).encode()})
 
 
 class Payload:
@@ -169,10 +174,7 @@ def test_inspect_lists_without_unpickling(trained) -> None:
 def test_pickle_in_data_is_never_run_and_weights_still_load(trained, tmp_path: Path, keys) -> None:
     model, path = trained["ppo"]
     marker = tmp_path / "pwned"
-    data = json.loads(member_bytes(path)["data"])
-    for key in keys:
-        data[key] = serialized(Payload(marker))
-    evil = rewrite(path, tmp_path / "evil.zip", data=json.dumps(data).encode())
+    evil = with_data(path, tmp_path / "evil.zip", **{key: serialized(Payload(marker)) for key in keys})
 
     loaded = load_model_safely(evil, lambda: build("ppo"))
     assert not marker.exists()
@@ -188,9 +190,7 @@ def test_pickle_in_data_is_never_run_and_weights_still_load(trained, tmp_path: P
 def test_pickle_where_a_counter_belongs_is_refused(trained, tmp_path: Path) -> None:
     _, path = trained["ppo"]
     marker = tmp_path / "pwned"
-    data = json.loads(member_bytes(path)["data"])
-    data["num_timesteps"] = serialized(Payload(marker))
-    evil = rewrite(path, tmp_path / "evil.zip", data=json.dumps(data).encode())
+    evil = with_data(path, tmp_path / "evil.zip", num_timesteps=serialized(Payload(marker)))
     with pytest.raises(LabError) as error:
         load_model_safely(evil, lambda: build("ppo"))
     assert one_line(error) == (
@@ -200,13 +200,20 @@ def test_pickle_where_a_counter_belongs_is_refused(trained, tmp_path: Path) -> N
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("value", [-1, 1.5, True, "7", None, [1]])
-def test_bad_counter_is_refused(trained, tmp_path: Path, value) -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        *(("_n_updates", value, "must be a whole number >= 0") for value in (-1, 1.5, True, "7", None, [1])),
+        *(
+            ("_current_progress_remaining", value, "must be a finite number")
+            for value in (math.nan, math.inf, "1")
+        ),
+    ],
+)
+def test_bad_counter_is_refused(trained, tmp_path: Path, key: str, value: Any, expected: str) -> None:
     _, path = trained["ppo"]
-    data = json.loads(member_bytes(path)["data"])
-    data["_n_updates"] = value
-    bad = rewrite(path, tmp_path / "bad.zip", data=json.dumps(data).encode())
-    with pytest.raises(LabError, match=r"data entry '_n_updates' must be a whole number >= 0"):
+    bad = with_data(path, tmp_path / "bad.zip", **{key: value})
+    with pytest.raises(LabError, match=rf"^{bad}: data entry '{key}' {expected}, not "):
         load_model_safely(bad, lambda: build("ppo"))
 
 
@@ -224,7 +231,7 @@ def test_pickled_pth_is_refused_in_one_line(trained, tmp_path: Path, member: str
     payload = {"w": Payload(marker)}
     # protocol 2 is torch.save's; with protocol 4 torch refuses the framing before it sees the global
     blob = torch_saved(payload) if encoding == "torch.save" else pickle.dumps(payload, protocol=2)
-    evil = rewrite(path, tmp_path / "evil.zip", **{member.replace(".", "__"): blob})
+    evil = rewrite(path, tmp_path / "evil.zip", {member: blob})
     with pytest.raises(LabError) as error:
         load_model_safely(evil, lambda: build("ppo"))
     assert one_line(error) == (
@@ -329,27 +336,27 @@ def bad_archives(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
     )
     case(
         "data not json",
-        rewrite(good, tmp_path / "nojson.zip", data=b"{not json"),
+        rewrite(good, tmp_path / "nojson.zip", {"data": b"{not json"}),
         "the archive's 'data' member is not valid JSON",
     )
     case(
         "data a list",
-        rewrite(good, tmp_path / "list.zip", data=b"[1, 2]"),
+        rewrite(good, tmp_path / "list.zip", {"data": b"[1, 2]"}),
         "the archive's 'data' member is not a JSON object",
     )
     case(
         "data nested deep",
-        rewrite(good, tmp_path / "deep.zip", data=b"[" * 100_000 + b"]" * 100_000),
+        rewrite(good, tmp_path / "deep.zip", {"data": b"[" * 100_000 + b"]" * 100_000}),
         "the archive's 'data' member is not valid JSON",
     )
     case(
         "data huge int",
-        rewrite(good, tmp_path / "bigint.zip", data=b'{"num_timesteps": ' + b"9" * 5000 + b"}"),
+        rewrite(good, tmp_path / "bigint.zip", {"data": b'{"num_timesteps": ' + b"9" * 5000 + b"}"}),
         "the archive's 'data' member is not valid JSON",
     )
     case(
         "pth garbage",
-        rewrite(good, tmp_path / "garbage.zip", policy__pth=b"\x00" * 100),
+        rewrite(good, tmp_path / "garbage.zip", {"policy.pth": b"\x00" * 100}),
         "policy.pth is not a readable PyTorch weights file",
     )
     bomb = write_zip(tmp_path / "bomb.zip", members)
@@ -409,3 +416,16 @@ def test_fuzzed_archives_never_raise_anything_but_lab_error(trained, tmp_path: P
             outcomes["loaded"] += 1
             np.testing.assert_array_equal(predictions(loaded), predictions(model))
     assert outcomes["refused"] > 0
+
+
+def test_trust_pickle_loads_with_sb3_after_the_same_checks(trained, tmp_path: Path) -> None:
+    model, path = trained["dqn"]
+    trusted = load_model_safely(path, lambda: build("dqn"), trust_pickle=True)
+    np.testing.assert_array_equal(predictions(trusted), predictions(model))
+    truncated = tmp_path / "cut.zip"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(LabError, match=r"not a readable model archive \(truncated"):
+        load_model_safely(truncated, lambda: build("dqn"), trust_pickle=True)
+    with pytest.raises(LabError) as error:  # SB3's own space check, in one line
+        load_model_safely(path, lambda: build("dqn", env_id="Acrobot-v1"), trust_pickle=True)
+    assert one_line(error).startswith(f"{path}: cannot load this model even trusting its pickles (")
