@@ -191,12 +191,18 @@ def test_pickle_where_a_counter_belongs_is_refused(trained, tmp_path: Path) -> N
     _, path = trained["ppo"]
     marker = tmp_path / "pwned"
     evil = with_data(path, tmp_path / "evil.zip", num_timesteps=serialized(Payload(marker)))
+    assert_refused_running_nothing(
+        evil,
+        marker,
+        "data entry 'num_timesteps' is a pickled object where a number belongs; "
+        "refused without unpickling it",
+    )
+
+
+def assert_refused_running_nothing(evil: Path, marker: Path, expected: str) -> None:
     with pytest.raises(LabError) as error:
         load_model_safely(evil, lambda: build("ppo"))
-    assert one_line(error) == (
-        f"{evil}: data entry 'num_timesteps' is a pickled object where a number belongs; "
-        "refused without unpickling it"
-    )
+    assert one_line(error) == f"{evil}: {expected}"
     assert not marker.exists()
 
 
@@ -232,13 +238,12 @@ def test_pickled_pth_is_refused_in_one_line(trained, tmp_path: Path, member: str
     # protocol 2 is torch.save's; with protocol 4 torch refuses the framing before it sees the global
     blob = torch_saved(payload) if encoding == "torch.save" else pickle.dumps(payload, protocol=2)
     evil = rewrite(path, tmp_path / "evil.zip", {member: blob})
-    with pytest.raises(LabError) as error:
-        load_model_safely(evil, lambda: build("ppo"))
-    assert one_line(error) == (
-        f"{evil}: {member} holds pickled Python objects, not plain tensors; refused without running it "
-        "(it asks for posix.system)"
+    assert_refused_running_nothing(
+        evil,
+        marker,
+        f"{member} holds pickled Python objects, not plain tensors; refused without running it "
+        "(it asks for posix.system)",
     )
-    assert not marker.exists()
 
 
 @pytest.mark.parametrize(
