@@ -97,6 +97,12 @@ def _refuse(path: Path, reason: str) -> LabError:
     return LabError(f"{path}: {reason}")
 
 
+def _first_line(error: BaseException) -> str:
+    """A library's exception message cut to one short line (some span dozens)."""
+    lines = str(error).strip().splitlines()
+    return lines[0][:200] if lines else type(error).__name__
+
+
 def _check_members(path: Path, infos: list[zipfile.ZipInfo], max_uncompressed: int) -> None:
     if infos and min(info.header_offset for info in infos) != 0:
         # Data before the first member: typically a truncated model whose last intact directory is
@@ -337,9 +343,7 @@ def _load_into(archive: ModelArchive, model: BaseAlgorithm) -> None:
     try:
         model.set_parameters(params, exact_match=True, device=model.device)
     except (RuntimeError, ValueError, KeyError, TypeError, IndexError) as error:
-        raise _Mismatch(
-            str(error).strip().splitlines()[0][:200] if str(error).strip() else type(error).__name__
-        ) from None
+        raise _Mismatch(_first_line(error)) from None
     for key, value in variables.items():
         recursive_setattr(model, f"{key}.data", value.data.to(model.device))
     for key, value in scalars.items():
@@ -391,6 +395,6 @@ def _load_trusting_pickle(path: Path, fresh: BaseAlgorithm) -> BaseAlgorithm:
         AssertionError,
         zipfile.BadZipFile,
     ) as error:
-        first = str(error).strip().splitlines()
-        detail = first[0][:200] if first else type(error).__name__
-        raise _refuse(path, f"cannot load this model even trusting its pickles ({detail})") from None
+        raise _refuse(
+            path, f"cannot load this model even trusting its pickles ({_first_line(error)})"
+        ) from None
