@@ -127,3 +127,13 @@ def test_garbled_lock_file_still_gives_one_line(tmp_path: Path) -> None:
         lock_path(run_dir).write_bytes(b'["garbled"]')  # what a second process would then read
         with pytest.raises(LabError, match=r"another rl-lab process \(pid unknown\) is training"):
             RunLock(run_dir).acquire()
+
+
+def test_experiment_dir_that_cannot_exist_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "runs").write_text("a file where the runs directory should be")
+    with pytest.raises(LabError) as error:
+        RunLock(tmp_path / "runs" / "exp" / "0").acquire()
+    assert (
+        str(error.value)
+        == f"{tmp_path / 'runs' / 'exp'}: cannot create the experiment directory (Not a directory)"
+    )

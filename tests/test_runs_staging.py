@@ -14,7 +14,15 @@ import pytest
 
 from rl_lab.errors import LabError
 from rl_lab.runs.lock import RunLock
-from rl_lab.runs.staging import JOURNAL, Staging, check_can_start, leftovers, recover, staging_path
+from rl_lab.runs.staging import (
+    JOURNAL,
+    Staging,
+    check_can_start,
+    leftovers,
+    recover,
+    seed_dirs,
+    staging_path,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 OLD = {"model.zip": "old model", "summary.json": '{"run": "old"}', "checkpoints/model_8.zip": "old ckpt"}
@@ -202,3 +210,13 @@ def test_recover_ignores_foreign_or_garbled_journals(tmp_path: Path) -> None:
     assert recover(final) is None
     assert read_run(final) == OLD
     assert recover(tmp_path / "exp" / "9") is None  # nothing to do
+
+
+def test_seed_dirs_lists_only_runs(tmp_path: Path) -> None:
+    experiment = tmp_path / "exp"
+    for name in ("10", "2", ".2.partial-77", "2.replaced-20261201T130551Z", "notes", "٣"):
+        (experiment / name).mkdir(parents=True)
+    (experiment / ".2.lock").write_text("{}")
+    (experiment / "7").write_text("a file, not a run")
+    assert [p.name for p in seed_dirs(experiment)] == ["2", "10"]
+    assert seed_dirs(tmp_path / "missing") == []

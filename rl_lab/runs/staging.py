@@ -30,6 +30,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -168,3 +169,18 @@ def leftovers(final: Path) -> list[Path]:
         for path in final.parent.glob(f".{glob.escape(final.name)}.partial-*")
         if path != mine and path.is_dir() and not (path / JOURNAL).exists()
     )
+
+
+def seed_dirs(experiment_dir: Path) -> list[Path]:
+    """The run directories of an experiment, in seed order: ``<seed>`` names only.
+
+    Staging directories (``.<seed>.partial-<pid>``), replaced runs (``<seed>.replaced-<time>``)
+    and lock files (``.<seed>.lock``) live beside them and are not runs; a bare ``glob("*")``
+    would include them (pathlib matches hidden names too).
+    """
+    try:
+        entries = list(Path(experiment_dir).iterdir())
+    except OSError:
+        return []
+    seeds = [p for p in entries if re.fullmatch(r"[0-9]+", p.name) and p.is_dir() and not p.is_symlink()]
+    return sorted(seeds, key=lambda p: int(p.name))
