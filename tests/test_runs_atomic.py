@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rl_lab.errors import LabError
 from rl_lab.runs import atomic
 
 REPO = Path(__file__).resolve().parent.parent
@@ -104,3 +106,26 @@ def test_kill_9_mid_write_keeps_old_file_and_the_temp_is_removable(tmp_path: Pat
     mine.write_bytes(b"")
     assert atomic.remove_stale_temps(tmp_path) == temps
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["model.zip", mine.name])
+
+
+def test_full_disk_is_one_line_and_keeps_old_file(tmp_path: Path) -> None:
+    target = tmp_path / "model.zip"
+    target.write_bytes(b"old")
+
+    def full_disk(tmp: Path) -> None:
+        tmp.write_bytes(b"ha")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with pytest.raises(LabError) as error:
+        atomic.write_with(target, full_disk)
+    assert str(error.value) == f"{target}: cannot write it (No space left on device)"
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.zip"]
+
+
+def test_unwritable_place_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "runs").write_text("a file where a directory should be")
+    target = tmp_path / "runs" / "exp" / "summary.json"
+    with pytest.raises(LabError) as error:
+        atomic.write_json(target, {})
+    assert str(error.value) == f"{target}: cannot write it (Not a directory)"

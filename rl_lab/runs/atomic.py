@@ -7,6 +7,7 @@ A run interrupted mid-write leaves the previous file intact, never half of a new
   its name carries the writer's pid so :func:`remove_stale_temps` can clear it later;
 - the data is flushed to disk (``fsync``) before the rename and the directory after it, so a
   crash of the machine leaves the old file or the new one, not an empty one;
+- an ``OSError`` (full disk, unwritable directory) is one :class:`LabError` line naming the file;
 - the final file gets the permissions any new file would get (``0o666`` minus the umask), not the
   ``0o600`` of :func:`tempfile.mkstemp`, so a shared ``runs/`` stays readable by others.
 """
@@ -23,6 +24,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
+
+from rl_lab.errors import LabError
 
 _PROC_STATUS = Path("/proc/self/status")
 _UMASK_LOCK = threading.Lock()
@@ -66,13 +69,24 @@ def _fsync(path: Path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def _write_error(path: Path, error: OSError) -> LabError:
+    return LabError(f"{path}: cannot write it ({error.strerror or type(error).__name__})")
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent
-    )
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` atomically.
+
+    Any ``OSError`` on the way (an unwritable directory, a full disk, also one the caller's
+    writer raises) becomes a one-line :class:`LabError` naming ``path``.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{path.name}.tmp-{os.getpid()}-", suffix=path.suffix, dir=path.parent
+        )
+    except OSError as error:
+        raise _write_error(path, error) from None
     tmp = Path(tmp_name)
     try:  # try/finally runs on KeyboardInterrupt and SystemExit too: no temp file is left behind
         os.close(fd)
@@ -81,8 +95,11 @@ def atomic_path(path: Path) -> Iterator[Path]:
         _fsync(tmp)
         os.replace(tmp, path)
         fsync_directory(path.parent)
+    except OSError as error:
+        raise _write_error(path, error) from None
     finally:
-        tmp.unlink(missing_ok=True)
+        with suppress(OSError):  # never hide the error that got us here
+            tmp.unlink(missing_ok=True)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
