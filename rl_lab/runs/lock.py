@@ -137,8 +137,12 @@ class RunLock:
             "host": socket.gethostname(),
             "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         }
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+        except OSError as error:
+            os.close(fd)
+            raise LabError(f"{self.path}: cannot write the run's lock file ({error.strerror})") from None
         self._fd, self._owner_pid = fd, os.getpid()
         _HELD_FDS.add(fd)
 

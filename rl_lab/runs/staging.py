@@ -49,7 +49,10 @@ def staging_path(final: Path, pid: int | None = None) -> Path:
 def _is_finished(final: Path) -> bool:
     if final.is_symlink() or final.is_file():
         raise LabError(f"{final}: expected a run directory here, found a file; move it away first")
-    return final.is_dir() and any(final.iterdir())
+    try:
+        return final.is_dir() and any(final.iterdir())
+    except OSError as error:
+        raise LabError(f"{final}: cannot read the run directory ({error.strerror})") from None
 
 
 def check_can_start(final: Path, overwrite: bool) -> None:
