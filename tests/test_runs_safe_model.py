@@ -434,3 +434,15 @@ def test_trust_pickle_loads_with_sb3_after_the_same_checks(trained, tmp_path: Pa
     with pytest.raises(LabError) as error:  # SB3's own space check, in one line
         load_model_safely(path, lambda: build("dqn", env_id="Acrobot-v1"), trust_pickle=True)
     assert one_line(error).startswith(f"{path}: cannot load this model even trusting its pickles (")
+
+
+def test_pickles_naming_moved_modules_do_not_matter(trained, tmp_path: Path) -> None:
+    """A run trained before a refactor: its lr_schedule pickle names a module that no longer exists."""
+    model, path = trained["ppo"]
+    gone = b"crl_lab.schedules\nLinearSchedule\n(tR."  # protocol 0: GLOBAL, MARK, TUPLE, REDUCE, STOP
+    entry = {":type:": "<class 'x'>", ":serialized:": base64.b64encode(gone).decode()}
+    old_run = with_data(path, tmp_path / "old.zip", lr_schedule=entry)
+    with pytest.raises(ModuleNotFoundError):  # the control: SB3 unpickles it, and fails
+        PPO.load(old_run, device="cpu")
+    loaded = load_model_safely(old_run, lambda: build("ppo"))
+    np.testing.assert_array_equal(predictions(loaded), predictions(model))
