@@ -7,8 +7,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from rl_lab.config import ExperimentConfig, as_dict, parse_dataclass, read_toml, validate_experiment
-from rl_lab.config import toml_writer
+from rl_lab.config import (
+    ExperimentConfig,
+    as_dict,
+    parse_dataclass,
+    read_toml,
+    toml_writer,
+    validate_experiment,
+)
 from rl_lab.config.validation import check_name
 from rl_lab.errors import LabError
 from rl_lab.runs import atomic
