@@ -48,22 +48,28 @@ def train(
     timesteps: int | None = None,
     progress_bar: bool = False,
     video: bool | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
 ) -> RunResult:
     """Train an experiment (a shipped name, a TOML path or a config) into
-    ``runs_dir/<experiment>/<seed>/``; ``overrides`` are ``--set`` strings (``"n_envs=4"``)."""
+    ``runs_dir/<experiment>/<seed>/``; ``overrides`` are ``--set`` strings (``"n_envs=4"``).
+    ``resume`` continues an interrupted run from its last checkpoint; ``overwrite`` replaces a
+    finished run (which is kept aside as ``<seed>.replaced-<time>``)."""
     if isinstance(experiment, ExperimentConfig):
         config = experiment
     else:
         config = load_experiment(str(experiment), list(overrides))
     return trainer.train(config, Path(runs_dir), seed, timesteps, progress_bar=progress_bar,
-                         record_video=video)
+                         record_video=video, resume=resume, overwrite=overwrite)
 
 
-def load_run(path: str | Path) -> LoadedRun:
-    """Read a finished run: its ``config.toml``, ``model.zip`` and ``summary.json``."""
+def load_run(path: str | Path, checkpoint: int | None = None, trust_pickle: bool = False) -> LoadedRun:
+    """Read a finished run: its ``config.toml``, ``model.zip`` (or the checkpoint at ``checkpoint``
+    timesteps) and ``summary.json``. Nothing in the files is unpickled unless ``trust_pickle``."""
     run_dir = Path(path)
     config = layout.load_run_config(run_dir)
-    return LoadedRun(run_dir, config, load_model(run_dir, config), layout.read_summary(run_dir))
+    model = load_model(run_dir, config, checkpoint, trust_pickle)
+    return LoadedRun(run_dir, config, model, layout.read_summary(run_dir))
 
 
 def evaluate(run: str | Path | LoadedRun, episodes: int | None = None) -> EvalResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -21,6 +22,24 @@ def _positive(text: str) -> int:
     return value
 
 
+def _model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--checkpoint", type=_non_negative, default=None, metavar="STEPS",
+                        help="use the checkpoint taken at STEPS timesteps instead of the final model")
+    parser.add_argument("--trust-pickle", action="store_true",
+                        help="load model.zip with SB3's own loader, which runs pickled code: only for "
+                             "files you made yourself")
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rl-lab", description="Train, watch and measure RL agents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -35,16 +54,22 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--no-video", action="store_true", help="skip the evaluation video")
     train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument("--resume", action="store_true",
+                       help="continue the interrupted run from its last checkpoint")
+    train.add_argument("--overwrite", action="store_true",
+                       help="replace a finished run (kept aside as <seed>.replaced-<time>)")
 
     evaluate = sub.add_parser("eval", help="evaluate a trained run")
     evaluate.add_argument("run_dir", type=Path)
     evaluate.add_argument("--episodes", type=_positive, default=None)
+    _model_flags(evaluate)
 
     watch = sub.add_parser("watch", help="watch a trained agent (window, or a video without a display)")
     watch.add_argument("run_dir", type=Path)
     watch.add_argument("--episodes", type=_positive, default=1)
     watch.add_argument("--video", type=Path, default=None, help="write an MP4 here instead of a window")
     watch.add_argument("--max-steps", type=_positive, default=2_000, help="frames per episode at most")
+    _model_flags(watch)
 
     bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
@@ -107,6 +132,7 @@ def _cmd_train(args: argparse.Namespace) -> None:
     result = api.train(
         args.experiment, args.seed, args.overrides, args.runs_dir, args.timesteps,
         progress_bar=not args.no_progress, video=False if args.no_video else None,
+        resume=args.resume, overwrite=args.overwrite,
     )
     s = result.summary
     print(f"eval: {describe(s)}")
@@ -123,14 +149,16 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     from rl_lab import api
     from rl_lab.training.evaluation import describe
 
-    result = api.evaluate(args.run_dir, args.episodes)
+    loaded = api.load_run(args.run_dir, args.checkpoint, args.trust_pickle)
+    result = api.evaluate(loaded, args.episodes)
     print(f"{args.run_dir}: {describe(result.summary())}")
 
 
 def _cmd_watch(args: argparse.Namespace) -> None:
     from rl_lab import api
 
-    watched = api.watch(args.run_dir, args.episodes, args.video, args.max_steps)
+    loaded = api.load_run(args.run_dir, args.checkpoint, args.trust_pickle)
+    watched = api.watch(loaded, args.episodes, args.video, args.max_steps)
     for index, (ret, length) in enumerate(zip(watched.returns, watched.lengths, strict=True)):
         print(f"episode {index + 1}: return {ret:.2f}, {length} steps")
     if watched.video:
@@ -209,15 +237,22 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rl-lab`` console script; returns the exit code."""
     args = _parser().parse_args(argv)
+    # A polite kill (SIGTERM) unwinds like Ctrl-C, so half-written temp files are removed.
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         COMMANDS[args.command](args)
     except LabError as error:
         print(f"rl-lab: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
-        print("rl-lab: interrupted", file=sys.stderr)
+        print("rl-lab: interrupted (an interrupted `train` continues with --resume from its last checkpoint)",
+              file=sys.stderr)
         return 130
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def test_corrupt_model_is_one_line(trained_run: Path, tmp_path: Path, capsys) ->
     assert "no model file" in _error_line(capsys)
     (broken / "model.zip").write_bytes(b"not a zip file")
     assert main(["eval", str(broken)]) == EXIT_USER_ERROR
-    assert "corrupt or incompatible model file" in _error_line(capsys)
+    assert "not a readable model archive" in _error_line(capsys)
 
 
 def test_malformed_run_config_is_one_line(tmp_path: Path, capsys) -> None:

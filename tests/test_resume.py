@@ -67,7 +67,7 @@ def test_stop_and_resume_equals_an_uninterrupted_run(algo: str, tmp_path: Path) 
 def test_resume_refuses_a_finished_run_and_a_changed_config(tmp_path: Path) -> None:
     name, overrides = CASES["ppo"]
     config = load_experiment(name, [*overrides, "total_timesteps=512", "checkpoint_freq=256"])
-    with pytest.raises(LabError, match=r"no such run directory|not a run directory"):
+    with pytest.raises(LabError, match=r"no interrupted run with a checkpoint to resume"):
         train(config, tmp_path, seed=0, resume=True, **QUIET)
     train(config, tmp_path, seed=0, stop_at=256, **QUIET)
     changed = load_experiment(name, [*overrides, "total_timesteps=512", "checkpoint_freq=256",

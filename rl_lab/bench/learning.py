@@ -65,7 +65,7 @@ def train_seeds(
         if verdict is not None:
             if reuse and verdict != "not finished":
                 log(f"{run_dir}: {verdict}; training it again")
-            train(config, runs_dir, seed, progress_bar=False, record_video=False, log=log)
+            train(config, runs_dir, seed, progress_bar=False, record_video=False, log=log, overwrite=True)
         run_dirs.append(run_dir)
         if progress is not None:
             progress.update(1)

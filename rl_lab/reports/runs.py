@@ -18,6 +18,7 @@ import numpy as np
 from rl_lab.config.diff import training_differences
 from rl_lab.errors import LabError
 from rl_lab.runs import layout
+from rl_lab.runs.staging import seed_dirs
 
 # curve quantity -> TensorBoard tag (all logged in the same dump, at the same step)
 TAGS = {
@@ -79,18 +80,14 @@ def _runs_of(target: str, runs_dir: Path) -> list[Path]:
             raise LabError(f"{path}: run has not finished (no {layout.SUMMARY})")
         seeds = [path]
     else:
-        seeds = sorted((p.parent for p in path.glob(f"*/{layout.SUMMARY}")), key=_seed_order)
+        # Only <seed> folders: staged (.0.partial-*) and replaced (0.replaced-*) runs sit beside them.
+        seeds = [p for p in seed_dirs(path) if (p / layout.SUMMARY).is_file()]
     if not seeds:
         raise LabError(f"{path}: no finished runs (no {path.name}/*/{layout.SUMMARY})")
     for seed_dir in seeds:
         if (seed_dir / RLHF_MARKER).is_file():
             raise LabError(f"{seed_dir}: an RLHF run, not a training run (`rl-lab rlhf` prints its summary)")
     return seeds
-
-
-def _seed_order(path: Path) -> tuple[bool, int, str]:
-    """Seed directories in numeric order (2 before 10), any other names after them."""
-    return (not path.name.isdigit(), int(path.name) if path.name.isdigit() else 0, path.name)
 
 
 def _check_one_experiment(run_dirs: list[Path]) -> None:

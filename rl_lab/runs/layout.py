@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +35,10 @@ def run_path(runs_dir: Path, experiment: str, seed: int) -> Path:
 
 
 def start_run(run_dir: Path, config: ExperimentConfig) -> None:
-    """Empty ``run_dir`` of any previous run of the same experiment and seed, then write the
-    resolved config (so a half-finished run is never mistaken for a finished one)."""
-    if run_dir.exists():
-        shutil.rmtree(run_dir)
-    (run_dir / CHECKPOINTS).mkdir(parents=True)
-    (run_dir / VIDEOS).mkdir()
+    """Lay out a new run in the (new, empty) staging directory ``run_dir`` and write its resolved
+    config."""
+    (run_dir / CHECKPOINTS).mkdir(parents=True, exist_ok=True)
+    (run_dir / VIDEOS).mkdir(exist_ok=True)
     atomic.write_text(run_dir / CONFIG, toml_writer.dumps(as_dict(config)))
 
 

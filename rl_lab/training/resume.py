@@ -1,13 +1,19 @@
-"""Which checkpoint a resumed run continues from, and whether it may."""
+"""Which interrupted run a ``--resume`` continues, from which checkpoint, and whether it may.
+
+An interrupted run is a staging directory ``<experiment>/.<seed>.partial-<pid>`` left by a
+process that stopped before promoting its run (:mod:`rl_lab.runs.staging`); the one with the
+newest complete checkpoint is adopted by renaming it to this process's staging directory.
+"""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from rl_lab.config import ExperimentConfig
 from rl_lab.config.diff import training_differences
 from rl_lab.errors import LabError
-from rl_lab.runs import layout
+from rl_lab.runs import layout, staging
 from rl_lab.training.training_state import STATE_JSON
 
 
@@ -23,8 +29,8 @@ def checkpoints(run_dir: Path) -> dict[int, Path]:
 
 
 def latest_checkpoint(run_dir: Path, config: ExperimentConfig) -> Path:
-    """The newest checkpoint of an unfinished run trained with ``config``, or a LabError saying
-    why the run cannot be resumed."""
+    """The newest checkpoint of the unfinished run in ``run_dir``, trained with ``config``, or a
+    LabError saying why it cannot be resumed."""
     if (run_dir / layout.SUMMARY).is_file():
         raise LabError(f"{run_dir}: this run has finished; nothing to resume")
     saved = layout.load_run_config(run_dir)
@@ -36,3 +42,33 @@ def latest_checkpoint(run_dir: Path, config: ExperimentConfig) -> Path:
         raise LabError(f"{run_dir}: no complete checkpoint to resume from yet "
                        f"(one is written every {config.checkpoint_freq:,} timesteps)")
     return found[max(found)]
+
+
+def adopt_interrupted(final: Path, overwrite: bool) -> Path:
+    """Take over the interrupted run of ``final`` with the newest checkpoint (call under the run's
+    lock): rename its staging directory to this process's and return that path."""
+    mine = staging.staging_path(final)
+    # This process's own staging directory counts too (a run stopped earlier in the same process).
+    interrupted = [*staging.leftovers(final), *([mine] if mine.is_dir() else [])]
+    candidates = {path: max(checkpoints(path), default=-1) for path in interrupted}
+    if not candidates or max(candidates.values()) < 0:
+        if (final / layout.SUMMARY).is_file():
+            raise LabError(f"{final}: this run has finished; nothing to resume")
+        raise LabError(f"{final}: no interrupted run with a checkpoint to resume")
+    staging.check_can_start(final, overwrite)  # the resumed run will take final's place
+    newest = max(candidates, key=candidates.__getitem__)
+    if newest == mine:
+        return mine
+    try:
+        newest.rename(mine)
+    except OSError as error:
+        raise LabError(f"{newest}: cannot take over the interrupted run ({error.strerror})") from None
+    return mine
+
+
+def discard_unresumable(final: Path) -> None:
+    """Delete interrupted runs of ``final`` that reached no checkpoint (call under the run's lock):
+    they hold nothing to resume, and no process is writing them."""
+    for path in staging.leftovers(final):
+        if not checkpoints(path):
+            shutil.rmtree(path, ignore_errors=True)

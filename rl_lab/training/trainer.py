@@ -23,11 +23,13 @@ from rl_lab.agents.two_network import TwoNetworkAgent
 from rl_lab.config import ExperimentConfig
 from rl_lab.config.validation import validate_experiment
 from rl_lab.runs import atomic, layout
+from rl_lab.runs.lock import RunLock
+from rl_lab.runs.staging import Staging, recover
 from rl_lab.training.callbacks import CheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
 from rl_lab.training.env_factory import make_vec_env
 from rl_lab.training.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
 from rl_lab.training.model_factory import build_model
-from rl_lab.training.resume import latest_checkpoint
+from rl_lab.training.resume import adopt_interrupted, discard_unresumable, latest_checkpoint
 from rl_lab.training.run_logger import run_logger
 from rl_lab.training.seeding import seed_everything
 from rl_lab.training.tensorboard_gif import log_gif
@@ -90,28 +92,63 @@ def train(
     record_video: bool | None = None,
     log=print,
     resume: bool = False,
+    overwrite: bool = False,
     stop_at: int | None = None,
 ) -> RunResult | None:
     """Train ``config`` with ``seed`` into ``runs_dir/<experiment>/<seed>/`` and evaluate it.
 
-    ``resume`` continues the run from its newest checkpoint, bit-exactly as if it had never
-    stopped. ``stop_at`` stops training at the first rollout at or past that many timesteps
-    without finishing the run (it returns None): what a kill does, minus the kill.
+    The config, environments and model are built before anything touches disk. The run trains in
+    a staging directory under the run's lock and takes its final place only when finished; a
+    finished run there is refused unless ``overwrite`` (then kept as ``<seed>.replaced-<time>``).
+    ``resume`` continues an interrupted run from its newest checkpoint, bit-exactly as if it had
+    never stopped. ``stop_at`` stops at the first rollout at or past that many timesteps and leaves
+    the run interrupted (it returns None): what a kill does, minus the kill.
     """
     seed = config.seed if seed is None else seed
     config = replace(config, seed=seed, total_timesteps=timesteps or config.total_timesteps)
     validate_experiment(config, f"experiment '{config.name}'")
-    run_dir = layout.run_path(runs_dir, config.name, seed)
+    final = layout.run_path(runs_dir, config.name, seed)
     seed_everything(seed, config.torch_threads)
     venv = make_vec_env(config, config.n_envs, seed)
     eval_venv = make_vec_env(config, eval_env_count(config.eval.episodes), seed + EVAL_SEED_OFFSET,
                              for_eval=True)
     model = build_model(config, venv, seed)
-    checkpoint = latest_checkpoint(run_dir, config) if resume else None
+    try:
+        with RunLock(final):
+            recover(final)
+            if resume:
+                work_dir = adopt_interrupted(final, overwrite)
+                checkpoint = latest_checkpoint(work_dir, config)
+                atomic.remove_stale_temps(work_dir)
+                staged = Staging(final)
+            else:
+                discard_unresumable(final)
+                staged = Staging.create(final, overwrite)
+                work_dir, checkpoint = staged.path, None
+                layout.start_run(work_dir, config)
+            summary = _train_into(work_dir, final, config, model, venv, eval_venv, checkpoint,
+                                  progress_bar, record_video, stop_at, log)
+            if summary is None:
+                return None
+            replaced = staged.promote(overwrite)
+            if replaced is not None:
+                log(f"the previous run of {final} is kept as {replaced}")
+    finally:
+        venv.close()
+        eval_venv.close()
+    video = Path(summary["video"]) if summary["video"] else None
+    return RunResult(final, summary, video)
+
+
+def _train_into(
+    work_dir: Path, final: Path, config: ExperimentConfig, model: BaseAlgorithm, venv, eval_venv,
+    checkpoint: Path | None, progress_bar: bool, record_video: bool | None, stop_at: int | None, log,
+) -> dict[str, Any] | None:
+    """Train (or continue from ``checkpoint``) into ``work_dir``, evaluate, record; the summary,
+    or None when ``stop_at`` stopped it early. Paths in the summary name the run's ``final`` place."""
+    seed = config.seed
     resumed_at = checkpoint_timesteps(checkpoint) if checkpoint else None
-    if checkpoint is None:
-        layout.start_run(run_dir, config)
-    model.set_logger(run_logger(run_dir, resumed_at))
+    model.set_logger(run_logger(work_dir, resumed_at))
     counts = TwoNetworkAgent(model).parameter_counts()
     log(
         f"{config.name} (seed {seed}): {config.algo.upper()} on {config.env.id}, "
@@ -127,46 +164,45 @@ def train(
 
     def show_episode(timesteps: int) -> None:
         episode, _ = record_episode(model, config, seed + EVAL_SEED_OFFSET, TENSORBOARD_GIF_FRAMES,
-                                      config.eval.video_every, annotate=False)
+                                    config.eval.video_every, annotate=False)
         log_gif(model.logger, "eval/episode", episode.frames, TENSORBOARD_GIF_FPS, timesteps)
 
     metrics = EpisodeMetricsCallback()
     evaluator = PeriodicEvalCallback(
-        run_evaluation, config.eval.freq, run_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
+        run_evaluation, config.eval.freq, work_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
         show_episode if config.eval.video else None,
     )
     venvs = {"train": venv, "eval": eval_venv}
 
     def save_checkpoint(timesteps: int) -> None:
-        directory = run_dir / layout.CHECKPOINTS / str(timesteps)
+        directory = work_dir / layout.CHECKPOINTS / str(timesteps)
         atomic.write_with(directory / layout.MODEL, model.save)
         save_training_state(directory, model, venvs, stateful)
 
     checkpoints = CheckpointCallback(config.checkpoint_freq, save_checkpoint)
     stateful = {"metrics": metrics, "evaluator": evaluator, "checkpoints": checkpoints}
-    callbacks = [metrics, evaluator, checkpoints]
-    if stop_at is not None:
-        callbacks.append(StopAt(stop_at))
+    callbacks = [metrics, evaluator, checkpoints, *([StopAt(stop_at)] if stop_at is not None else [])]
     if checkpoint is not None:
         load_training_state(checkpoint, model, venvs, stateful)
-        log(f"resuming {run_dir} from its checkpoint at {resumed_at:,} timesteps")
+        log(f"resuming {final} from its checkpoint at {resumed_at:,} timesteps")
     started = time.perf_counter()
     model.learn(config.total_timesteps - model.num_timesteps, callback=callbacks, progress_bar=progress_bar,
                 reset_num_timesteps=checkpoint is None)
     if model.num_timesteps < config.total_timesteps:
-        return None  # stopped early on purpose (stop_at)
+        return None
     wall_seconds = time.perf_counter() - started
     train_seconds = evaluator.train_seconds
-    atomic.write_with(run_dir / layout.MODEL, model.save)
+    atomic.write_with(work_dir / layout.MODEL, model.save)
 
     eval_started = time.perf_counter()
-    final = evaluator.evaluate_now()
+    final_eval = evaluator.evaluate_now()
     video_started = time.perf_counter()
     video = None
     if config.eval.video if record_video is None else record_video:
         episode, fps = record_episode(model, config, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps,
                                       config.eval.video_every)
-        video = write_video(run_dir / layout.VIDEOS / "eval.mp4", episode.frames, fps)
+        write_video(work_dir / layout.VIDEOS / "eval.mp4", episode.frames, fps)
+        video = final / layout.VIDEOS / "eval.mp4"
     finished = time.perf_counter()
     summary = {
         "experiment": config.name,
@@ -182,7 +218,7 @@ def train(
         "video_seconds": round(finished - video_started, 2),
         "torch_threads": torch.get_num_threads(),
         **counts,
-        **final.summary(),
+        **final_eval.summary(),
         "criterion_success_rate": config.eval.criterion_success_rate,
         "criterion_timesteps": evaluator.criterion_timesteps,
         "criterion_episodes": evaluator.criterion_episodes,
@@ -196,7 +232,5 @@ def train(
             "numpy": np.__version__,
         },
     }
-    layout.write_summary(run_dir, summary)
-    venv.close()
-    eval_venv.close()
-    return RunResult(run_dir, summary, video)
+    layout.write_summary(work_dir, summary)
+    return summary
