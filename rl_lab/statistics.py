@@ -54,9 +54,6 @@ class Band(NamedTuple):
     high: np.ndarray
 
 
-# --- input checks -------------------------------------------------------------------------------
-
-
 def _as_scores(scores: object, name: str, axes: tuple[str, ...] = ("runs", "tasks")) -> np.ndarray:
     """``scores`` as a finite float array with one axis per name in ``axes``, or a one-line error."""
     layout = f"({', '.join(axes)})"
@@ -65,12 +62,12 @@ def _as_scores(scores: object, name: str, axes: tuple[str, ...] = ("runs", "task
     except (TypeError, ValueError) as error:
         raise StatisticsInputError(f"{name}: expected numbers shaped {layout}, got {error}") from None
     if array.ndim != len(axes):
-        hint = "; for one task pass scores[:, None]" if array.ndim == len(axes) - 1 else ""
+        hint = f"; for one task pass {name}[:, None]" if array.ndim == len(axes) - 1 else ""
         raise StatisticsInputError(
             f"{name}: expected a {len(axes)}-D array {layout}, got shape {array.shape}{hint}"
         )
     if array.size == 0:
-        raise StatisticsInputError(f"{name}: empty scores, shape {array.shape} {layout}")
+        raise StatisticsInputError(f"{name}: empty, shape {array.shape} {layout}")
     bad = ~np.isfinite(array)
     if bad.any():
         where = tuple(int(i) for i in np.argwhere(bad)[0])
@@ -104,9 +101,6 @@ def _check_bootstrap(
     if method != "percentile":
         # rliable also offers basic, bc and BCa intervals; the percentile interval is its default.
         raise StatisticsInputError(f"method: only 'percentile' is implemented, got {method!r}")
-
-
-# --- aggregates: batched kernels over the last two axes (runs, tasks) -------------------------------
 
 
 def _iqm_kernel(scores: np.ndarray) -> np.ndarray:
@@ -156,7 +150,7 @@ def optimality_gap(scores: np.ndarray, gamma: float = 1.0) -> float:
     rliable's ``aggregate_optimality_gap`` (Agarwal et al., NeurIPS 2021): scores above the target
     ``gamma`` earn nothing more, so lower is better and 0 means every run reached ``gamma``.
     """
-    if not np.isfinite(gamma):
+    if not isinstance(gamma, Real) or not np.isfinite(gamma):
         raise StatisticsInputError(f"gamma: expected a finite number, got {gamma!r}")
     return float(_optimality_gap_kernel(_as_scores(scores, "scores"), float(gamma)))
 
@@ -193,9 +187,6 @@ def _scalar(value: object, statistic: Statistic) -> float:
         name = getattr(statistic, "__name__", repr(statistic))
         raise StatisticsInputError(f"statistic {name}: must return one number, returned shape {array.shape}")
     return float(array.reshape(()))
-
-
-# --- the stratified bootstrap ----------------------------------------------------------------------
 
 
 def _stratified_indices(rng: np.random.Generator, reps: int, runs: int, tasks: int) -> np.ndarray:
@@ -269,9 +260,6 @@ def stratified_bootstrap_ci(
     return Interval(point, float(low), float(high))
 
 
-# --- probability of improvement ----------------------------------------------------------------------
-
-
 def _improvement_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean over tasks of P(X > Y) for batches x (b, runs_x, tasks), y (b, runs_y, tasks)."""
     left, right = x[:, :, None, :], y[:, None, :, :]
@@ -331,9 +319,6 @@ def probability_of_improvement_ci(
     return Interval(probability_of_improvement(scores_x, scores_y), float(low), float(high))
 
 
-# --- performance profiles and sample-efficiency curves -------------------------------------------
-
-
 def performance_profile(
     scores: np.ndarray, taus: np.ndarray, reps: int = 2000, confidence: float = 0.95, seed: int = 0
 ) -> Band:
@@ -386,9 +371,6 @@ def sample_efficiency_curve(
     replicates = _bootstrap_replicates(array, per_step, int(reps), seed)
     low, high = _percentile_interval(replicates, confidence)
     return Band(per_step(array[None])[0], low, high)
-
-
-# --- reports -------------------------------------------------------------------------------------------
 
 
 def format_interval(point: float, low: float, high: float, digits: int = 1) -> str:

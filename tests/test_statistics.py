@@ -313,7 +313,7 @@ BAD_INPUTS = [
         r"scores: expected a 2-D array \(runs, tasks\), got shape \(5,\); for one",
     ),
     (lambda: st.iqm(np.zeros((2, 2, 2))), r"expected a 2-D array \(runs, tasks\), got shape \(2, 2, 2\)"),
-    (lambda: st.iqm(np.empty((0, 3))), r"scores: empty scores, shape \(0, 3\)"),
+    (lambda: st.iqm(np.empty((0, 3))), r"scores: empty, shape \(0, 3\) \(runs, tasks\)"),
     (
         lambda: st.mean([[1.0, np.nan], [2.0, 3.0]]),
         r"1 non-finite value\(s\) \(NaN or inf\), the first at index \(0, 1\)",
@@ -321,6 +321,9 @@ BAD_INPUTS = [
     (lambda: st.median([[1.0], [np.inf]]), r"the first at index \(1, 0\)"),
     (lambda: st.iqm([["a"]]), r"scores: expected numbers shaped \(runs, tasks\)"),
     (lambda: st.optimality_gap([[1.0]], gamma=np.nan), r"gamma: expected a finite number"),
+    (lambda: st.optimality_gap([[1.0]], gamma="1"), r"gamma: expected a finite number, got '1'"),
+    (lambda: st.probability_of_improvement(np.ones(3), np.ones((3, 1))), r"for one task pass x\[:, None\]"),
+    (lambda: st.performance_profile(np.ones((3, 1)), []), r"taus: empty, shape \(0,\) \(thresholds\)"),
     (lambda: st.stratified_bootstrap_ci(np.ones((1, 3))), r"at least 2 runs per task, got 1"),
     (
         lambda: st.stratified_bootstrap_ci(np.ones((3, 1)), reps=0),
