@@ -1,4 +1,4 @@
-"""rl_lab.statistics against hand-computed values and plain-loop references of the paper's definitions.
+"""rl_lab.reports.statistics against hand-computed values and plain-loop references of the definitions."""
 
 The references below are written from Agarwal et al. (NeurIPS 2021) and rliable's formulas with
 Python loops, independently of the vectorised code under test.
@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from rl_lab import statistics as st
+from rl_lab.reports import statistics as st
 from rl_lab.errors import LabError
 
 # --- plain-loop references ---------------------------------------------------------------------
