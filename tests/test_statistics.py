@@ -1,4 +1,4 @@
-"""rl_lab.reports.statistics against hand-computed values and plain-loop references of the definitions."""
+"""rl_lab.reports.statistics against hand-computed values and plain-loop references of the definitions.
 
 The references below are written from Agarwal et al. (NeurIPS 2021) and rliable's formulas with
 Python loops, independently of the vectorised code under test.
