@@ -11,8 +11,8 @@ import math
 import numpy as np
 import pytest
 
-from rl_lab.reports import statistics as st
 from rl_lab.errors import LabError
+from rl_lab.reports import statistics as st
 
 # --- plain-loop references ---------------------------------------------------------------------
 
