@@ -8,7 +8,7 @@ the lab's settings rather than Zoo's defaults:
   ``action_repeat``); Zoo gives them to the training env only, so the commands from
   :func:`zoo_commands` repeat them as ``--eval-env-kwargs`` and, for ``record_video``, ``--env-kwargs``;
 * ``networks`` -> a ``policy_kwargs`` string that Zoo ``eval``s with ``nn`` and ``get_class_by_name``
-  in scope, built from the same :func:`policy_kwargs_for` the lab trains with;
+  in scope, written from the same ``model_factory.policy_kwargs`` the lab's ``build_model`` uses;
 * ``algo_kwargs`` unchanged (``"lin_5e-4"`` schedules are Zoo's own syntax), plus ``n_envs``,
   ``n_timesteps``, ``frame_stack`` and ``normalize_reward`` as Zoo's ``normalize``.
 
@@ -24,11 +24,9 @@ from typing import Any
 import gymnasium
 from torch import nn
 
-from rl_lab.agent_factory import is_image_space
-from rl_lab.agents.features import features_extractor_class
-from rl_lab.agents.two_network import policy_kwargs_for
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
+from rl_lab.training.model_factory import is_image_space, policy_kwargs
 
 # One experiment per (algorithm, env id): Zoo's files hold one entry per env id. The pixel
 # paddle shares PaddleBall-v0 with paddle_vector_ppo, so it is left out of ppo.yml (pass it
@@ -66,27 +64,14 @@ def _probe_env(config: ExperimentConfig) -> tuple[bool, int]:
         env.close()
 
 
-def _policy(config: ExperimentConfig) -> tuple[str, dict[str, Any]]:
-    """The SB3 policy name and ``policy_kwargs`` the lab's ``build_model`` uses for ``config``."""
-    image, _ = _probe_env(config)
-    features = config.networks.features
-    if image and features == "flatten":
-        features = "nature_cnn"
-    net = config.networks
-    kwargs = policy_kwargs_for(
-        config.algo, net.policy, net.value, net.activation, features_extractor_class(features)
-    )
-    return ("CnnPolicy" if image else "MlpPolicy"), kwargs
-
-
 def zoo_entry(config: ExperimentConfig) -> dict[str, Any]:
     """Zoo's hyperparameters for ``config``'s env id (one value of an ``<algo>.yml`` file)."""
-    policy, policy_kwargs = _policy(config)
+    image, _ = _probe_env(config)
     entry: dict[str, Any] = {
         "n_envs": config.n_envs,
         "n_timesteps": config.total_timesteps,
-        "policy": policy,
-        "policy_kwargs": _zoo_literal(policy_kwargs),
+        "policy": "CnnPolicy" if image else "MlpPolicy",  # as build_model chooses
+        "policy_kwargs": _zoo_literal(policy_kwargs(config, image)),
     }
     if config.frame_stack > 1:
         entry["frame_stack"] = config.frame_stack

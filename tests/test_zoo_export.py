@@ -14,10 +14,10 @@ import pytest
 import yaml
 from torch import nn
 
-from rl_lab.agent_factory import build_model
 from rl_lab.config import load_experiment
-from rl_lab.env_factory import make_vec_env
 from rl_lab.errors import LabError
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.model_factory import build_model
 from rl_lab.zoo_export import ZOO_EXPERIMENTS, export_zoo, zoo_commands, zoo_hyperparams
 
 
