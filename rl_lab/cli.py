@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -96,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--runs-dir", type=Path, default=Path("runs"))
     report.add_argument("--output", type=Path, default=None,
                         help="directory for report.md and curves.png (default: report/ beside the seeds)")
+
+    zoo = sub.add_parser("export-zoo", help="RL Zoo hyperparameter files from the lab's experiments")
+    zoo.add_argument("directory", type=Path, help="where to write ppo.yml, dqn.yml, sac.yml")
 
     rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
     rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
@@ -223,6 +227,16 @@ def _cmd_rlhf(args: argparse.Namespace) -> None:
     print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
 
 
+def _cmd_export_zoo(args: argparse.Namespace) -> None:
+    from rl_lab.zoo.export import ZOO_EXPERIMENTS, export_zoo, zoo_commands
+
+    for path in export_zoo(args.directory):
+        print(f"wrote {path}")
+    for name in ZOO_EXPERIMENTS:
+        print(f"\n# {name}")
+        print(*zoo_commands(name, args.directory), sep="\n")
+
+
 COMMANDS = {
     "list": _cmd_list,
     "train": _cmd_train,
@@ -231,6 +245,7 @@ COMMANDS = {
     "bench": _cmd_bench,
     "report": _cmd_report,
     "rlhf": _cmd_rlhf,
+    "export-zoo": _cmd_export_zoo,
 }
 
 
@@ -244,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as error:
         print(f"rl-lab: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:
+        # The reader went away (`rl-lab ... | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print("rl-lab: interrupted (an interrupted `train` continues with --resume from its last checkpoint)",
               file=sys.stderr)

@@ -18,7 +18,7 @@ from rl_lab.config import load_experiment
 from rl_lab.errors import LabError
 from rl_lab.training.env_factory import make_vec_env
 from rl_lab.training.model_factory import build_model
-from rl_lab.zoo_export import ZOO_EXPERIMENTS, export_zoo, zoo_commands, zoo_hyperparams
+from rl_lab.zoo.export import ZOO_EXPERIMENTS, export_zoo, zoo_commands, zoo_hyperparams
 
 
 def _get_class_by_name(name: str) -> type:
@@ -94,7 +94,7 @@ def test_commands_pass_env_kwargs_where_zoo_ignores_the_file(name: str) -> None:
     assert f"-conf zoo/{config.algo}.yml" in train and "--gym-packages rl_lab" in enjoy
     assert _env_kwargs_after("--eval-env-kwargs", train) == config.env.kwargs
     assert _env_kwargs_after("--env-kwargs", video) == config.env.kwargs
-    assert video.startswith("python -m rl_lab.zoo_record_video ")
+    assert video.startswith("python -m rl_lab.zoo.record_video ")
 
 
 @pytest.mark.slow

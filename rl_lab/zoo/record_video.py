@@ -1,4 +1,4 @@
-"""``python -m rl_lab.zoo_record_video ARGS``: RL Zoo's ``record_video`` with rl-lab's env ids known.
+"""``python -m rl_lab.zoo.record_video ARGS``: RL Zoo's ``record_video`` with rl-lab's env ids known.
 
 Zoo's ``train`` and ``enjoy`` import env packages with ``--gym-packages rl_lab``; ``record_video``
 has no such flag, and Gymnasium's module-prefixed id (``rl_lab:rl_lab/BikeBalance-v0``) does not

@@ -132,7 +132,7 @@ def zoo_commands(name: str, directory: Path, folder: str = "logs", episodes: int
     for experiment ``name`` exported to ``directory``, with the experiment's seed, threads,
     evaluation schedule and video length.
 
-    ``record_video`` takes no ``--gym-packages``, so it runs through :mod:`rl_lab.zoo_record_video`;
+    ``record_video`` takes no ``--gym-packages``, so it runs through :mod:`rl_lab.zoo.record_video`;
     it reads no ``env_kwargs`` from the saved hyperparameters, so they are passed on its command line.
     """
     config = load_experiment(name)
@@ -149,7 +149,7 @@ def zoo_commands(name: str, directory: Path, folder: str = "logs", episodes: int
         f"python -m rl_zoo3.enjoy {common} --env {env_id} --gym-packages rl_lab --no-render "
         f"-n {episodes * max_steps}"
     )
-    video = f"python -m rl_lab.zoo_record_video {common} --env {env_id} -n {config.eval.video_max_steps}"
+    video = f"python -m rl_lab.zoo.record_video {common} --env {env_id} -n {config.eval.video_max_steps}"
     eval_kwargs = {**config.env.kwargs, **config.env.eval_kwargs}
     if eval_kwargs:
         train += f" --eval-env-kwargs {_kwargs_args(eval_kwargs)}"
