@@ -7,20 +7,37 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from rl_lab.errors import LabError
 
 EXIT_USER_ERROR = 2
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _whole_number(low: int, what: str):
+    """An argparse type: a whole number >= ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
+        return value
+
+    return parse
+
+
+_positive = _whole_number(1, "a positive integer")
+_non_negative = _whole_number(0, "a whole number >= 0")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one line (``rl-lab <verb>: error: ...``) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
 def _model_flags(parser: argparse.ArgumentParser) -> None:
@@ -31,18 +48,8 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
                              "files you made yourself")
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, got {value}")
-    return value
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rl-lab", description="Train, watch and measure RL agents.")
+    parser = _Parser(prog="rl-lab", description="Train, watch and measure RL agents.")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("list", help="list experiments and environment ids")
