@@ -57,7 +57,7 @@ def test_algorithm_kwarg_of_wrong_type(write_experiment) -> None:
 
 
 def test_unknown_env_id_and_env_kwarg(write_experiment) -> None:
-    with pytest.raises(LabError, match=r"unknown env\.id 'Nope-v0'"):
+    with pytest.raises(LabError, match=r"unknown 'env\.id' 'Nope-v0'"):
         load_experiment(str(write_experiment(TINY_CARTPOLE.replace("CartPole-v1", "Nope-v0"))))
     with_kwargs = TINY_CARTPOLE.replace('id = "CartPole-v1"', 'id = "CartPole-v1"\nkwargs = {wind = 2}')
     with pytest.raises(LabError, match=r"unknown key 'env\.kwargs\.wind'"):

@@ -68,3 +68,28 @@ def test_the_layout_test_sees_every_package() -> None:
                         "rl_lab.agents.two_network")
     for expected in expected_modules:
         assert expected in modules
+
+
+def test_the_core_packages_import_each_other_without_circles() -> None:
+    graph: dict[str, set[str]] = {}
+    for name, path in _modules().items():
+        parts = name.split(".")
+        if len(parts) < 3 or parts[1] in ("envs", "agents"):
+            continue
+        package = parts[1]
+        for imported in _imports(path):
+            bits = imported.split(".")
+            outside = bits[0] == "rl_lab" and len(bits) > 1 and bits[1] not in (package, "envs", "agents")
+            if outside:
+                graph.setdefault(package, set()).add(bits[1])
+    visiting: list[str] = []
+
+    def visit(package: str) -> None:
+        assert package not in visiting, f"import circle: {' -> '.join([*visiting, package])}"
+        visiting.append(package)
+        for target in graph.get(package, ()):
+            visit(target)
+        visiting.pop()
+
+    for package in graph:
+        visit(package)

@@ -156,7 +156,7 @@ def env_class(env_id: str, source: str) -> type:
         spec = gymnasium.spec(env_id)
     except gymnasium.error.Error:
         ids = ", ".join(k for k in gymnasium.registry if k.startswith("rl_lab/"))
-        raise _fail(source, f"unknown env.id {env_id!r} (rl-lab ids: {ids})") from None
+        raise _fail(source, f"unknown 'env.id' {env_id!r} (rl-lab ids: {ids})") from None
     if not isinstance(spec.entry_point, str):
         return spec.entry_point
     module, _, attr = spec.entry_point.partition(":")

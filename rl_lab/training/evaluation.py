@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
-from gymnasium import spaces
-from stable_baselines3 import DQN
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
+from rl_lab.agents.acting import policy_actions
 from rl_lab.config.validation import SURVIVED
 from rl_lab.errors import LabError
 
@@ -41,28 +39,6 @@ class EvalResult:
         for key, values in self.metrics.items():
             out[f"eval_{key}"] = float(values.mean())
         return out
-
-
-def policy_actions(model: BaseAlgorithm, observations: np.ndarray, deterministic: bool) -> np.ndarray:
-    """The actions SB3's ``model.predict`` returns, without its per-call overhead.
-
-    ``predict`` switches the policy to eval mode and builds a graph-free tensor every call; here
-    the caller has switched the mode once (``model.policy.set_training_mode(False)``) and the
-    forward runs under ``torch.inference_mode``. A stochastic DQN explores (epsilon-greedy) in
-    ``predict`` itself, so it goes through ``predict``, as does anything that only has SB3's
-    ``predict`` signature (a scripted or random policy). Recurrent policies are not supported.
-    """
-    if not isinstance(model, BaseAlgorithm) or (isinstance(model, DQN) and not deterministic):
-        return model.predict(observations, deterministic=False)[0]
-    policy = model.policy
-    with torch.inference_mode():
-        tensor, _ = policy.obs_to_tensor(observations)
-        actions = policy._predict(tensor, deterministic=deterministic).cpu().numpy()
-    if isinstance(model.action_space, spaces.Box):
-        if policy.squash_output:
-            return policy.unscale_action(actions)
-        return np.clip(actions, model.action_space.low, model.action_space.high)
-    return actions.reshape((-1, *model.action_space.shape))
 
 
 def evaluate(

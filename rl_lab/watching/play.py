@@ -10,6 +10,7 @@ from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
+from rl_lab.agents.acting import policy_actions
 from rl_lab.agents.two_network import TwoNetworkAgent
 from rl_lab.watching.overlay import compose
 
@@ -65,11 +66,12 @@ def play(
     shows_pixels = venv.observation_space.dtype == np.uint8 and len(venv.observation_space.shape) == 3
     played: list[PlayedEpisode] = []
     observations = venv.reset()
+    model.policy.set_training_mode(False)
     for _ in range(episodes):
         episode = PlayedEpisode(every=every)
         done = False
         while not done:
-            action, _ = model.predict(observations, deterministic=deterministic)
+            action = policy_actions(model, observations, deterministic)
             if episode.length % episode.every == 0:
                 if annotate:
                     frame = _annotate(env, agent, observations[0], action[0], labels, episode,
