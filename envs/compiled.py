@@ -43,7 +43,7 @@ class KernelDynamics:
 
     Subclasses build ``F`` (float64), ``I`` (int64), ``K`` (uint64), ``P`` (float64 settings),
     the spaces of ONE copy, ``info_keys`` / ``bool_info_keys`` / ``metric_keys`` (the rows of the
-    info and metrics buffers) and set ``kernels = (step_serial, step_parallel, reset_where)``,
+    info and metrics buffers; bool and int keys are converted from the float64 buffer) and set ``kernels = (step_serial, step_parallel, reset_where)``,
     each taking ``(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated,
     truncated)`` (reset: ``(F, I, K, P, mask, obs, info)``).
     """
@@ -52,6 +52,7 @@ class KernelDynamics:
     action_space: gym.Space
     info_keys: tuple[str, ...]
     bool_info_keys: frozenset[str] = frozenset()
+    int_info_keys: frozenset[str] = frozenset()
     metric_keys: tuple[str, ...]
     kernels: tuple[Any, Any, Any]
 
@@ -79,6 +80,7 @@ class KernelDynamics:
         self.terminated = np.zeros(n, bool)
         self.truncated = np.zeros(n, bool)
         self._bool_rows = [j for j, k in enumerate(self.info_keys) if k in self.bool_info_keys]
+        self._int_rows = [j for j, k in enumerate(self.info_keys) if k in self.int_info_keys]
         self._all = np.ones(n, bool)
 
     # --- seeding and resets --------------------------------------------------------------------
@@ -125,6 +127,8 @@ class KernelDynamics:
         info = dict(zip(self.info_keys, self.info[:, i].tolist(), strict=True))
         for key in self.bool_info_keys:
             info[key] = bool(info[key])
+        for key in self.int_info_keys:
+            info[key] = int(info[key])
         return info
 
     def info_arrays(self) -> dict[str, np.ndarray]:
@@ -133,6 +137,8 @@ class KernelDynamics:
         info = dict(zip(self.info_keys, rows, strict=True))
         for j in self._bool_rows:
             info[self.info_keys[j]] = rows[j] != 0.0
+        for j in self._int_rows:
+            info[self.info_keys[j]] = rows[j].astype(np.int64)
         return info
 
     def metrics_of(self, i: int) -> dict[str, float]:
