@@ -41,11 +41,12 @@ SEED, KEY = 0, 1
 class KernelDynamics:
     """N copies of one environment: state arrays, output buffers and the kernels that step them.
 
-    Subclasses build ``F`` (float64), ``I`` (int64), ``K`` (uint64), ``P`` (float64 settings),
-    the spaces of ONE copy, ``info_keys`` / ``bool_info_keys`` / ``metric_keys`` (the rows of the
-    info and metrics buffers; bool and int keys are converted from the float64 buffer) and set ``kernels = (step_serial, step_parallel, reset_where)``,
-    each taking ``(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated,
-    truncated)`` (reset: ``(F, I, K, P, mask, obs, info)``).
+    Subclasses build ``F`` (float64), ``I`` (int64), ``K`` (uint64), ``P`` (float64 settings,
+    autoreset in the last slot), the spaces of ONE copy, ``info_keys`` and ``metric_keys`` (the
+    rows of the float64 info and metrics buffers; ``bool_info_keys`` / ``int_info_keys`` are
+    converted) and set ``kernels = (step_serial, step_parallel, reset_where)``, the steps taking
+    ``(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated, truncated)``,
+    the reset ``(F, I, K, P, mask, obs, info)``.
     """
 
     observation_space: gym.Space
