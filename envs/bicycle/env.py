@@ -14,12 +14,6 @@ from rl_lab.envs.bicycle.render import HumanWindow, draw_frame
 from rl_lab.envs.bicycle.tracks import TrackHistory
 from rl_lab.envs.compiled import KernelEnv
 
-# Keys for gymnasium.utils.play: arrows turn the handlebar (torque), a / d lean (displacement).
-# Discrete action a = 3·torque_index + lean_index, each index 0 (−), 1 (none) or 2 (+);
-# positive torque and lean turn and tilt the bicycle to the left.
-_TORQUE_KEYS = {"left": 2, "right": 0}
-_LEAN_KEYS = {"a": 2, "d": 0}
-
 
 class _BicycleEnv(KernelEnv):
     """Shared plumbing: time limit in seconds, render modes, the track history, the key map."""
@@ -82,21 +76,23 @@ class _BicycleEnv(KernelEnv):
         return [f"T{signs[a // 3]} d{signs[a % 3]}" for a in range(9)]
 
     def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
-        """Keys for ``gymnasium.utils.play`` (discrete actions without pedal/brake): the left and
-        right arrows turn the handlebar (torque ±2 N·m), ``a`` / ``d`` lean left / right (±2 cm);
-        no key rides on (action 4). Combinations of a turn and a lean work too."""
+        """Keys for ``gymnasium.utils.play`` (the discrete bicycle without pedal/brake): the left /
+        right arrows turn the handlebar (torque ±2 N·m), ``a`` / ``d`` lean left / right (±2 cm),
+        and a turn and a lean combine. Play with ``noop=4`` (no torque, no lean) so that no key
+        rides on, e.g. ``play(gymnasium.make("rl_lab/BikeBalance-v0", render_mode="rgb_array",
+        action_repeat=5), noop=4)``."""
         if self.action_space.shape != () or self.action_space.n != 9:
             raise ValueError("keyboard play needs the discrete bicycle without pedal_brake")
         import pygame  # lazily: only people playing need it
 
-        codes = {name: pygame.key.key_code(name) for name in [*_TORQUE_KEYS, *_LEAN_KEYS]}
+        torque_keys = {pygame.K_LEFT: 2, pygame.K_RIGHT: 0}  # index 2 = +2 N·m, turns left
+        lean_keys = {pygame.K_a: 2, pygame.K_d: 0}  # index 2 = +2 cm, leans left
         mapping: dict[tuple[int, ...], int] = {}
-        for torque_key in [None, *_TORQUE_KEYS]:
-            for lean_key in [None, *_LEAN_KEYS]:
-                torque = 1 if torque_key is None else _TORQUE_KEYS[torque_key]
-                lean = 1 if lean_key is None else _LEAN_KEYS[lean_key]
-                keys = tuple(sorted(codes[k] for k in (torque_key, lean_key) if k is not None))
-                mapping[keys] = 3 * torque + lean
+        for torque_key, torque in [(None, 1), *torque_keys.items()]:
+            for lean_key, lean in [(None, 1), *lean_keys.items()]:
+                keys = tuple(sorted(k for k in (torque_key, lean_key) if k is not None))
+                if keys:
+                    mapping[keys] = 3 * torque + lean
         return mapping
 
     def _record(self) -> None:
@@ -200,7 +196,8 @@ class BikeBalanceEnv(_BicycleEnv):
     * ``render_mode``: "rgb_array" (a 600×400×3 frame: top view of the tyre tracks, rear view of the
       tilt and the handlebar) or "human" (the same in a pygame window).
 
-    ``gymnasium.utils.play.play`` works with :meth:`get_keys_to_action` (arrows: torque; a / d: lean).
+    ``gymnasium.utils.play.play(env, noop=4)`` works with :meth:`get_keys_to_action` (arrows: torque;
+    a / d: lean).
     """
 
     params_class = BikeBalanceParams

@@ -108,15 +108,17 @@ class PaddleBallEnv(KernelEnv):
         return self.dynamics.max_score
 
     def get_keys_to_action(self) -> dict[tuple[int, ...], int | np.ndarray]:
-        """Keys for ``gymnasium.utils.play``: up / down arrows (or w / s) move the paddle; no key
-        (or both) stays. Continuous control maps the same keys to full speed."""
+        """Keys for ``gymnasium.utils.play``: up / down arrows (or w / s) move the paddle, both
+        together stay; no key plays ``play``'s ``noop`` (0 = stay, the default, for the discrete
+        game; pass ``noop=numpy.zeros(1, numpy.float32)`` for ``continuous=True``, where the keys
+        mean full speed up or down)."""
         import pygame  # lazily: only people playing need it
 
         if self.dynamics.continuous:
             up, down, stay = (np.array([v], np.float32) for v in (1.0, -1.0, 0.0))
         else:
             up, down, stay = 1, 2, 0
-        mapping: dict[tuple[int, ...], int | np.ndarray] = {(): stay}
+        mapping: dict[tuple[int, ...], int | np.ndarray] = {}
         for up_key, down_key in ((pygame.K_UP, pygame.K_DOWN), (pygame.K_w, pygame.K_s)):
             mapping[(up_key,)] = up
             mapping[(down_key,)] = down
