@@ -75,14 +75,20 @@ class KernelDynamics:
         self.act_f = np.zeros((n, action_width))
         self.obs = np.zeros((n, *space.shape), space.dtype)
         self.final_obs = np.zeros_like(self.obs)
-        self.info = np.zeros((len(self.info_keys), n))
-        self.metrics = np.zeros((len(self.metric_keys), n))
+        self.info = np.zeros((n, len(self.info_keys)))  # a row per copy: the single env reads one
+        self.metrics = np.zeros((n, len(self.metric_keys)))
         self.rewards = np.zeros(n)
         self.terminated = np.zeros(n, bool)
         self.truncated = np.zeros(n, bool)
         self._bool_rows = [j for j, k in enumerate(self.info_keys) if k in self.bool_info_keys]
         self._int_rows = [j for j, k in enumerate(self.info_keys) if k in self.int_info_keys]
         self._all = np.ones(n, bool)
+        # The kernels' arguments, gathered once (attribute look-ups cost more than the physics).
+        self.step_args = (
+            self.F, self.I, self.K, self.P, self.act_i, self.act_f, self.obs, self.final_obs,
+            self.info, self.metrics, self.rewards, self.terminated, self.truncated,
+        )  # fmt: skip
+        self.step_kernel = self.kernels[1] if self.parallel else self.kernels[0]
 
     # --- seeding and resets --------------------------------------------------------------------
     def seed(self, seeds: np.ndarray) -> None:
@@ -116,25 +122,22 @@ class KernelDynamics:
     def step(self, autoreset: bool) -> None:
         """Step every copy with the stored actions (autoreset: finished copies start anew)."""
         self.P[-1] = float(autoreset)  # every kernel's last setting
-        kernel = self.kernels[1] if self.parallel else self.kernels[0]
-        kernel(
-            self.F, self.I, self.K, self.P, self.act_i, self.act_f, self.obs, self.final_obs,
-            self.info, self.metrics, self.rewards, self.terminated, self.truncated,
-        )  # fmt: skip
+        self.step_kernel(*self.step_args)
 
     # --- reading the results --------------------------------------------------------------------
     def info_of(self, i: int) -> dict[str, Any]:
         """The info dict of copy ``i`` (Python floats and bools)."""
-        info = dict(zip(self.info_keys, self.info[:, i].tolist(), strict=True))
-        for key in self.bool_info_keys:
-            info[key] = bool(info[key])
-        for key in self.int_info_keys:
-            info[key] = int(info[key])
+        info = dict(zip(self.info_keys, self.info[i].tolist(), strict=True))
+        if self._bool_rows or self._int_rows:
+            for key in self.bool_info_keys:
+                info[key] = bool(info[key])
+            for key in self.int_info_keys:
+                info[key] = int(info[key])
         return info
 
     def info_arrays(self) -> dict[str, np.ndarray]:
         """The info of every copy: one fresh array (N,) per key."""
-        rows = self.info.copy()
+        rows = self.info.T.copy()
         info = dict(zip(self.info_keys, rows, strict=True))
         for j in self._bool_rows:
             info[self.info_keys[j]] = rows[j] != 0.0
@@ -144,11 +147,11 @@ class KernelDynamics:
 
     def metrics_of(self, i: int) -> dict[str, float]:
         """The measures of copy ``i``'s episode that ended in the last step."""
-        return dict(zip(self.metric_keys, self.metrics[:, i].tolist(), strict=True))
+        return dict(zip(self.metric_keys, self.metrics[i].tolist(), strict=True))
 
     def metrics_arrays(self) -> dict[str, np.ndarray]:
         """The episode measures of every copy (valid for the copies whose episode just ended)."""
-        return dict(zip(self.metric_keys, self.metrics.copy(), strict=True))
+        return dict(zip(self.metric_keys, self.metrics.T.copy(), strict=True))
 
     @property
     def elapsed_steps(self) -> np.ndarray:
@@ -211,6 +214,8 @@ class KernelEnv(gym.Env):
         self.max_episode_steps = self.dynamics.max_episode_steps
         self._needs_reset = True
         self._seeded = False
+        space = self.action_space  # valid discrete actions 0..n-1 take the fast path in step
+        self._fast_actions = space.n if isinstance(space, gym.spaces.Discrete) and space.start == 0 else 0
 
     @staticmethod
     def _make_dynamics(params: Any, num_envs: int, parallel: bool | None) -> KernelDynamics:
@@ -239,16 +244,19 @@ class KernelEnv(gym.Env):
         if self._needs_reset:
             raise RuntimeError("call reset() before step() (the episode has ended or not begun)")
         d = self.dynamics
-        d.set_action(action)
-        d.step(autoreset=False)
-        terminated, truncated = bool(d.terminated[0]), bool(d.truncated[0])
+        if (type(action) is int or type(action) is np.int64) and 0 <= action < self._fast_actions:
+            d.act_i[0] = action  # the common case, checked without a function call
+        else:
+            d.set_action(action)
+        d.step_kernel(*d.step_args)
+        terminated, truncated = d.terminated.item(0), d.truncated.item(0)
         info = d.info_of(0)
         if terminated or truncated:
             self._needs_reset = True
             info["episode_metrics"] = d.metrics_of(0)
         if self.render_mode == "human":
             self.render()
-        return d.obs[0].copy(), float(d.rewards[0]), terminated, truncated, info
+        return d.obs[0].copy(), d.rewards.item(0), terminated, truncated, info
 
 
 class KernelVectorEnv(VectorEnv):

@@ -115,28 +115,28 @@ def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
 
 @njit
 def info_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
-    """Write bicycle ``i``'s per-step info values into column ``i`` of ``out`` (rows: the keys)."""
+    """Write bicycle ``i``'s per-step info values into row ``i`` of ``out`` (columns: the keys)."""
     for row in range(len(_INFO_COLUMNS)):
-        out[row, i] = F[i, _INFO_COLUMNS[row]]
+        out[i, row] = F[i, _INFO_COLUMNS[row]]
     row = len(_INFO_COLUMNS)
     if P[P_PEDAL] != 0.0:
-        out[row, i] = F[i, V]
+        out[i, row] = F[i, V]
         row += 1
     if P[P_RIDE] != 0.0:
-        out[row, i] = F[i, DISTANCE]
-        out[row + 1, i] = float(I[i, REACHED])
+        out[i, row] = F[i, DISTANCE]
+        out[i, row + 1] = float(I[i, REACHED])
 
 
 @njit
 def metrics_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
-    """Write bicycle ``i``'s episode measures into column ``i`` of ``out``."""
-    out[0, i] = float(I[i, FELL])
-    out[1, i] = F[i, ABS_OMEGA_SUM] / max(I[i, STEPS], 1)
+    """Write bicycle ``i``'s episode measures into row ``i`` of ``out``."""
+    out[i, 0] = float(I[i, FELL])
+    out[i, 1] = F[i, ABS_OMEGA_SUM] / max(I[i, STEPS], 1)
     if P[P_RIDE] != 0.0:
-        out[2, i] = F[i, DISTANCE]
-        out[3, i] = float(I[i, REACHED])
-        out[4, i] = F[i, PATH_LENGTH]
-        out[5, i] = STRAIGHT_LINE
+        out[i, 2] = F[i, DISTANCE]
+        out[i, 3] = float(I[i, REACHED])
+        out[i, 4] = F[i, PATH_LENGTH]
+        out[i, 5] = STRAIGHT_LINE
 
 
 @njit(inline="always")

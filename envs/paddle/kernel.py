@@ -94,20 +94,20 @@ def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
 
 @njit
 def info_one(F: np.ndarray, I: np.ndarray, out: np.ndarray, i: int) -> None:
-    out[0, i] = I[i, SCORE]
-    out[1, i] = F[i, BALL_X]
-    out[2, i] = F[i, BALL_Y]
-    out[3, i] = F[i, PADDLE_Y]
-    out[4, i] = I[i, SCORE]  # a miss ends the episode, so the current streak is the whole score
+    out[i, 0] = I[i, SCORE]
+    out[i, 1] = F[i, BALL_X]
+    out[i, 2] = F[i, BALL_Y]
+    out[i, 3] = F[i, PADDLE_Y]
+    out[i, 4] = I[i, SCORE]  # a miss ends the episode, so the current streak is the whole score
 
 
 @njit
 def metrics_one(I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     score = float(I[i, SCORE])
-    out[0, i] = score
-    out[1, i] = score / max(P[P_MAX_SCORE], 1.0)
-    out[2, i] = score
-    out[3, i] = float(I[i, MISSED])
+    out[i, 0] = score
+    out[i, 1] = score / max(P[P_MAX_SCORE], 1.0)
+    out[i, 2] = score
+    out[i, 3] = float(I[i, MISSED])
 
 
 @njit
