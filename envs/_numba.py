@@ -77,8 +77,11 @@ CACHE = CACHE_DIR is not None
 
 
 def njit(*args, **kwargs):
-    """``numba.njit`` with the on-disk cache on (when a writable directory was found)."""
+    """``numba.njit`` with the on-disk cache on (when a writable directory was found) and numpy's
+    division semantics (x / 0 is inf or nan, as in the numpy code the kernels replace, and no
+    zero check on every division)."""
     kwargs.setdefault("cache", CACHE)
+    kwargs.setdefault("error_model", "numpy")
     return numba.njit(*args, **kwargs)
 
 

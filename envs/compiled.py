@@ -124,6 +124,16 @@ class KernelDynamics:
         self.P[-1] = float(autoreset)  # every kernel's last setting
         self.step_kernel(*self.step_args)
 
+    def step_into_fresh_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """Step every copy with autoreset, the kernel writing the observations and the finished
+        copies' last observations straight into new arrays, which are returned (no copy of a
+        batch of frames is made; rows of the second are zero where no episode ended)."""
+        self.P[-1] = 1.0
+        obs, final_obs = np.empty_like(self.obs), np.zeros_like(self.obs)  # zeros: calloc, lazily
+        args = self.step_args
+        self.step_kernel(*args[:6], obs, final_obs, *args[8:])
+        return obs, final_obs
+
     # --- reading the results --------------------------------------------------------------------
     def info_of(self, i: int) -> dict[str, Any]:
         """The info dict of copy ``i`` (Python floats and bools)."""
@@ -334,11 +344,11 @@ class KernelVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         d = self.dynamics
         d.set_actions(actions)
-        d.step(autoreset=True)
+        obs, final_obs = d.step_into_fresh_arrays()
         infos = d.info_arrays()
         done = d.terminated | d.truncated
         if done.any():
-            infos["final_obs"] = d.final_obs.copy()
+            infos["final_obs"] = final_obs
             infos["_final_obs"] = done
             infos["episode_metrics"] = d.metrics_arrays()
-        return d.obs.copy(), d.rewards.copy(), d.terminated.copy(), d.truncated.copy(), infos
+        return obs, d.rewards.copy(), d.terminated.copy(), d.truncated.copy(), infos

@@ -76,7 +76,7 @@ def _clip(x: float, low: float, high: float) -> float:
     return max(min(x, high), low)
 
 
-@njit
+@njit(inline="always")
 def reset_one(F: np.ndarray, I: np.ndarray, K: np.ndarray, P: np.ndarray, i: int) -> None:
     """Start bicycle ``i``'s next episode: the episode number picks its noise key."""
     reset_bicycle(F, i)
@@ -92,7 +92,7 @@ def reset_one(F: np.ndarray, I: np.ndarray, K: np.ndarray, P: np.ndarray, i: int
     K[i, KEY] = episode_key(K[i, SEED], I[i, EPISODE])
 
 
-@njit
+@njit(inline="always")
 def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     """Write bicycle ``i``'s observation (scaled, clipped, float32) into ``out[i]``."""
     out[i, 0] = _clip(F[i, THETA] / OBS_SCALES[0], -OBS_BOUND, OBS_BOUND)
@@ -113,7 +113,7 @@ def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
         out[i, col + 2] = _clip(F[i, DISTANCE] / DISTANCE_OBS_SCALE, 0.0, 2.0)
 
 
-@njit
+@njit(inline="always")
 def info_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     """Write bicycle ``i``'s per-step info values into row ``i`` of ``out`` (columns: the keys)."""
     for row in range(len(_INFO_COLUMNS)):
@@ -127,7 +127,7 @@ def info_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: in
         out[i, row + 1] = float(I[i, REACHED])
 
 
-@njit
+@njit(inline="always")
 def metrics_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     """Write bicycle ``i``'s episode measures into row ``i`` of ``out``."""
     out[i, 0] = float(I[i, FELL])
@@ -149,7 +149,7 @@ def randlov_goal_angle(x_f: float, y_f: float, x_b: float, y_b: float) -> float:
     return scalar - 1.0 if side <= 0 else abs(scalar - 1.0)
 
 
-@njit
+@njit(inline="always")
 def _reward(F: np.ndarray, I: np.ndarray, P: np.ndarray, i: int, fallen: bool) -> tuple[float, bool]:
     """The task's reward for the agent step that just ended, and whether it terminated."""
     if P[P_RIDE] == 0.0:  # balance
@@ -174,7 +174,7 @@ def _reward(F: np.ndarray, I: np.ndarray, P: np.ndarray, i: int, fallen: bool) -
     return reward, fallen or reached
 
 
-@njit
+@njit(inline="always")
 def step_one(
     F: np.ndarray,
     I: np.ndarray,
@@ -239,7 +239,7 @@ def step_one(
             observe_one(F, P, obs, i)
 
 
-@njit
+@njit(inline="always")
 def step_serial(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated, truncated):
     """:func:`step_one` over every copy, in order."""
     for i in range(F.shape[0]):
@@ -253,7 +253,7 @@ def step_parallel(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewar
         step_one(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated, truncated, i)
 
 
-@njit
+@njit(inline="always")
 def reset_where(F, I, K, P, mask, obs, info):
     """Start a new episode in the copies where ``mask``; write their observations and info."""
     for i in range(F.shape[0]):
