@@ -129,7 +129,8 @@ class KernelDynamics:
         copies' last observations straight into new arrays, which are returned (no copy of a
         batch of frames is made; rows of the second are zero where no episode ended)."""
         self.P[-1] = 1.0
-        obs, final_obs = np.empty_like(self.obs), np.zeros_like(self.obs)  # zeros: calloc, lazily
+        obs = np.empty(self.obs.shape, self.obs.dtype)
+        final_obs = np.zeros(self.obs.shape, self.obs.dtype)  # calloc: pages zeroed only if touched
         args = self.step_args
         self.step_kernel(*args[:6], obs, final_obs, *args[8:])
         return obs, final_obs

@@ -115,6 +115,32 @@ def vector_env_block(make: Callable[[], gymnasium.vector.VectorEnv]) -> Callable
     return block
 
 
+def bicycle_physics_block(batch_size: int) -> Callable[[], int]:
+    """8 physics steps of ``batch_size`` bicycles, the physics kernel alone (no actions, noise,
+    rewards, observations or Python), from mid-ride states restored before each block: what
+    bounds a batch of bicycles (the restore costs ~1 % of the block)."""
+    from rl_lab.envs.bicycle import physics
+
+    batch = _vector_creator("rl_lab/BikeBalance-v0")(num_envs=batch_size, parallel=False, action_repeat=10)
+    batch.reset(seed=0)
+    batch.action_space.seed(0)
+    for _ in range(3):  # 0.3 s of random riding: handlebars turned, bicycles leaning
+        batch.step(batch.action_space.sample())
+    start = batch.dynamics.F[:, : physics.NPHYS].copy()
+    state = start.copy()
+    rng = np.random.default_rng(0)
+    torques, disps = rng.choice([-2.0, 0.0, 2.0], batch_size), rng.uniform(-0.02, 0.02, batch_size)
+
+    def block() -> int:
+        np.copyto(state, start)
+        for _ in range(8):
+            physics.physics_steps(state, torques, disps)
+        return 8 * batch_size
+
+    block()
+    return block
+
+
 def paired_rates(ours: Callable[[], int], reference: Callable[[], int], seconds: float, rounds: int):
     """Best rate of each over ``rounds`` interleaved rounds, so background load hits both alike."""
     best_ours = best_reference = 0.0
@@ -149,6 +175,9 @@ def measure(seconds: float, rounds: int = 3, batch_size: int = BATCH_SIZE) -> li
             kernel = "parallel" if parallel else "serial"
             name = f"{_label(env_id, kwargs)}, {batch_size} envs, {kernel} kernel"
             results.append(Measurement(name, f"CartPoleVectorEnv, {batch_size} envs", ours, ref))
+    ours, ref = paired_rates(bicycle_physics_block(batch_size), cartpole_vec, seconds, rounds)
+    name = f"bicycle physics kernel alone, {batch_size} bicycles, one thread (the bound)"
+    results.append(Measurement(name, f"CartPoleVectorEnv, {batch_size} envs", ours, ref))
     return results
 
 

@@ -23,7 +23,7 @@ def test_quick_bench_writes_a_ratio_per_environment(tmp_path: Path) -> None:
     doc.write_text("# kept title\n\n<!-- begin learning:x -->\nkept\n<!-- end learning:x -->\n")
     table = run_bench(doc, quick=True)
     rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
-    assert len(rows) == len(SINGLE_ENVS) + 2 * len(BATCHED_ENVS)  # batches: serial and parallel kernel
+    assert len(rows) == len(SINGLE_ENVS) + 2 * len(BATCHED_ENVS) + 1  # serial, parallel; physics alone
     ratios = [float(row.split("|")[-2]) for row in rows]
     assert all(r > 0 for r in ratios)
     text = doc.read_text()

@@ -123,9 +123,7 @@ def test_wheelbase_stays_within_a_centimetre_over_a_long_random_ride() -> None:
     front, back = [ph.X_F, ph.Y_F], [ph.X_B, ph.Y_B]
     for _ in range(20000):
         before = F[:, back].copy()
-        torques, disps = rng.choice([-2.0, 0.0, 2.0], 4), rng.uniform(-0.04, 0.04, 4)
-        for i in range(4):
-            ph.physics_step(F, i, torques[i], disps[i])
+        ph.physics_steps(F, rng.choice([-2.0, 0.0, 2.0], 4), rng.uniform(-0.04, 0.04, 4))
         F[:, ph.OMEGA] = np.clip(F[:, ph.OMEGA], -0.2, 0.2)  # keep it riding: only the tyres matter
         F[:, ph.OMEGA_DOT] = np.clip(F[:, ph.OMEGA_DOT], -1.0, 1.0)
         worst = max(worst, float(np.max(np.abs(np.hypot(*(F[:, front] - F[:, back]).T) - ph.L))))

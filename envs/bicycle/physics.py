@@ -139,3 +139,11 @@ def physics_step(F: np.ndarray, i: int, torque: float, disp: float) -> None:
     F[i, X_F], F[i, Y_F], F[i, X_B], F[i, Y_B] = x_f, y_f, x_b, y_b
     # Heading ψ from the contact points: atan2(x_b − x_f, y_f − y_b), every quadrant.
     F[i, PSI] = math.atan2(-dx, dy)
+
+
+@njit
+def physics_steps(F: np.ndarray, torques: np.ndarray, disps: np.ndarray) -> None:
+    """One physics step of every bicycle (row of ``F``): the physics alone, without actions, noise,
+    rewards or observations (for tests, and for the bench to show what bounds a batch's speed)."""
+    for i in range(F.shape[0]):
+        physics_step(F, i, torques[i], disps[i])

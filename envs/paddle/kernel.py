@@ -40,7 +40,7 @@ def _clip_int(x: float, low: int, high: int) -> int:
     return int(min(max(np.rint(x), low), high))
 
 
-@njit
+@njit(inline="always")
 def ball_corner(P: np.ndarray, x: float, y: float) -> tuple[int, int]:
     """Top-left (row, col) pixel of the ball sprite centred at court ``(x, y)``."""
     s, r = P[P_FRAME], P[P_BALL_RADIUS]
@@ -48,33 +48,35 @@ def ball_corner(P: np.ndarray, x: float, y: float) -> tuple[int, int]:
     return _clip_int((1.0 - y - r) * s, 0, last), _clip_int((x - r) * s, 0, last)
 
 
-@njit
+@njit(inline="always")
 def paddle_row(P: np.ndarray, paddle_y: float) -> int:
     """Top pixel row of the paddle centred at court height ``paddle_y``."""
     s = P[P_FRAME]
     return _clip_int((1.0 - paddle_y - P[P_PADDLE_HALF]) * s, 0, int(s - P[P_PADDLE_H_PX]))
 
 
-@njit
-def _fill(frame: np.ndarray, row: int, col: int, height: int, width: int, grey: int) -> None:
+@njit(inline="always")
+def _fill(flat: np.ndarray, size: int, row: int, col: int, height: int, width: int, grey: int) -> None:
+    """Paint a ``height`` x ``width`` block from (row, col) in a flat ``size`` x ``size`` frame."""
     for r in range(row, row + height):
         for c in range(col, col + width):
-            frame[r, c, 0] = grey
+            flat[r * size + c] = grey
 
 
 @njit
 def draw_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     """Draw game ``i``'s frame into ``out[i]`` (S, S, 1): trail, paddle, then ball on top."""
-    frame = out[i]
-    frame[:] = 0
-    ball = int(P[P_BALL_PX])
+    flat = out[i].reshape(-1)  # a contiguous view: clearing it is one memset
+    for k in range(flat.size):
+        flat[k] = 0
+    size, ball = int(P[P_FRAME]), int(P[P_BALL_PX])
     if P[P_TRAIL] != 0.0:
         row, col = ball_corner(P, F[i, PREV_X], F[i, PREV_Y])
-        _fill(frame, row, col, ball, ball, TRAIL)
-    _fill(frame, paddle_row(P, F[i, PADDLE_Y]), int(P[P_PADDLE_COL]), int(P[P_PADDLE_H_PX]),
+        _fill(flat, size, row, col, ball, ball, TRAIL)
+    _fill(flat, size, paddle_row(P, F[i, PADDLE_Y]), int(P[P_PADDLE_COL]), int(P[P_PADDLE_H_PX]),
           int(P[P_PADDLE_W_PX]), PADDLE)  # fmt: skip
     row, col = ball_corner(P, F[i, BALL_X], F[i, BALL_Y])
-    _fill(frame, row, col, ball, ball, BALL)
+    _fill(flat, size, row, col, ball, ball, BALL)
 
 
 @njit
@@ -92,7 +94,7 @@ def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     out[i, 4] = min(max(F[i, BALL_VY] * (1.0 / P[P_MAX_VY]) + 0.0, -1.0), 1.0)
 
 
-@njit
+@njit(inline="always")
 def info_one(F: np.ndarray, I: np.ndarray, out: np.ndarray, i: int) -> None:
     out[i, 0] = I[i, SCORE]
     out[i, 1] = F[i, BALL_X]
@@ -101,7 +103,7 @@ def info_one(F: np.ndarray, I: np.ndarray, out: np.ndarray, i: int) -> None:
     out[i, 4] = I[i, SCORE]  # a miss ends the episode, so the current streak is the whole score
 
 
-@njit
+@njit(inline="always")
 def metrics_one(I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     score = float(I[i, SCORE])
     out[i, 0] = score
@@ -110,7 +112,7 @@ def metrics_one(I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     out[i, 3] = float(I[i, MISSED])
 
 
-@njit
+@njit(inline="always")
 def reset_one(F: np.ndarray, I: np.ndarray, K: np.ndarray, P: np.ndarray, i: int) -> None:
     """Start game ``i``'s next episode: paddle centred, the ball at mid-court flying to the paddle,
     its height and slope drawn from the episode's key (draw 0 of streams 0 and 1)."""
@@ -131,7 +133,7 @@ def reset_one(F: np.ndarray, I: np.ndarray, K: np.ndarray, P: np.ndarray, i: int
     I[i, MISSED] = 0
 
 
-@njit
+@njit(inline="always")
 def step_one(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, terminated, truncated, i):
     """One step of game ``i``: move the paddle, fly the ball (walls mirror it), return or miss at
     the paddle's plane; the time limit, info; at the end the measures and, with autoreset, the
