@@ -39,7 +39,8 @@ BATCHED_ENVS: tuple[tuple[str, dict], ...] = (
     ("rl_lab/BikeRide-v0", {}),
     ("rl_lab/PaddleBall-v0", PIXELS_40),
 )
-# First call of the kernels in a fresh process: an env of each family, single and batch.
+# First calls of the kernels in a fresh process: an env of each family, single and batch.
+FIRST_CALLS = ("single env", "+ batch serial", "+ batch parallel")
 FIRST_CALL_SCRIPT = """
 import time
 started = time.perf_counter()
@@ -50,12 +51,14 @@ from gymnasium.envs.registration import load_env_creator
 env = gymnasium.make({env_id!r}, **{kwargs!r})
 env.reset(seed=0)
 env.step(env.action_space.sample())
+times = [time.perf_counter() - started]
 batch = load_env_creator(gymnasium.spec({env_id!r}).vector_entry_point)
 for parallel in (False, True):
     vec = batch(num_envs=4, parallel=parallel, **{kwargs!r})
     vec.reset(seed=0)
     vec.step(vec.action_space.sample())
-print(time.perf_counter() - started)
+    times.append(time.perf_counter() - started)
+print(*times)
 """
 
 
@@ -181,26 +184,26 @@ def measure(seconds: float, rounds: int = 3, batch_size: int = BATCH_SIZE) -> li
     return results
 
 
-def first_call_seconds(env_id: str, kwargs: dict, cache_root: Path) -> float:
-    """Seconds from a fresh process's start to the first steps of the single env and the batch
-    (serial and parallel), with numba's cache under ``cache_root``."""
+def first_call_seconds(env_id: str, kwargs: dict, cache_root: Path) -> list[float]:
+    """Seconds from a fresh process's start to the first step of the single env, then also of
+    the batch with the serial and with the parallel kernel, numba's cache under ``cache_root``."""
     env = {**os.environ, "NUMBA_CACHE_DIR": str(cache_root)}
     script = FIRST_CALL_SCRIPT.format(env_id=env_id, kwargs=kwargs)
     out = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True, timeout=900
     )
-    return float(out.stdout.strip().splitlines()[-1])
+    return [float(t) for t in out.stdout.strip().splitlines()[-1].split()]
 
 
 def measure_first_calls() -> list[list[str]]:
-    """Rows (family, cold seconds, warm seconds): each family's kernels compiled into an empty
-    cache, then loaded from it by a second fresh process."""
+    """Table rows per env family: cumulative seconds to the first steps with an empty cache (the
+    kernels compile), then the same in a second fresh process (they load from the cache)."""
     rows = []
     for env_id, kwargs in (("rl_lab/BikeRide-v0", {}), ("rl_lab/PaddleBall-v0", PIXELS_40)):
         with tempfile.TemporaryDirectory() as root:
             cold = first_call_seconds(env_id, kwargs, Path(root))
             warm = first_call_seconds(env_id, kwargs, Path(root))
-        rows.append([_label(env_id, kwargs), f"{cold:.1f}", f"{warm:.2f}"])
+        rows.append([_label(env_id, kwargs), *(f"{t:.1f}" for t in cold), *(f"{t:.2f}" for t in warm)])
     return rows
 
 
@@ -249,11 +252,14 @@ def run_bench(output: Path, quick: bool = False) -> str:
         "agent step for the bicycle).\n\n" + table + "\n\n"
     )
     if not quick:
-        first = markdown_table(["kernels of", "empty cache (s)", "warm cache (s)"], measure_first_calls())
+        header = ["kernels of", *(f"{what}, empty cache (s)" for what in FIRST_CALLS)]
+        header += [f"{what}, warm cache (s)" for what in FIRST_CALLS]
+        first = markdown_table(header, measure_first_calls())
         section += (
-            "First call in a fresh process (import, `gymnasium.make`, reset and one step of the single "
-            "env, then of a 4-env batch with the serial and the parallel kernel), numba's cache "
-            "empty, then warm:\n\n" + first + "\n\n"
+            "First calls in a fresh process, seconds since it started (imports included): the single "
+            "env's first reset and step, then also a 4-env batch's with the serial kernel, then with "
+            "the parallel one; first with numba's cache empty (the kernels compile), then again in "
+            "a second process (they load from the cache):\n\n" + first + "\n\n"
         )
     section += LIMITS
     update_section(output, "throughput", section)
