@@ -60,12 +60,13 @@ def uniform(keys: np.ndarray, counters: np.ndarray, stream: int = 0) -> np.ndarr
 
 
 def copy_seeds(seed: int | list[int] | np.ndarray, count: int) -> np.ndarray:
-    """The seeds (uint64) of ``count`` copies: an int ``s`` seeds copy ``i`` with ``s + i``."""
+    """The seeds (uint64) of ``count`` copies: an int ``s`` seeds copy ``i`` with ``s + i``; a list
+    gives each copy its own (``None`` in it: a seed from the OS, as Gymnasium does)."""
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {seed}")
         return np.array([(int(seed) + i) % 2**64 for i in range(count)], dtype=np.uint64)
-    seeds = list(seed)
+    seeds = [int(np.random.SeedSequence().entropy) % 2**63 if s is None else s for s in seed]  # None: OS
     if len(seeds) != count:
         raise ValueError(f"got {len(seeds)} seeds for {count} environments")
     if not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) and s >= 0 for s in seeds):

@@ -13,7 +13,7 @@ from rl_lab.envs.bicycle import physics as ph
 
 
 def reference_step(s: dict[str, float], T: float, d: float) -> dict[str, float]:
-    """REFERENCE.md §1, one step, written out with scalar ``math`` as in Randløv's C code."""
+    """Randløv & Alstrøm (1998), one step, written out with scalar ``math`` as in Randløv's C code."""
     dt, v, g, c, d_cm, h, l, r = 0.01, 10.0 / 3.6, 9.82, 0.66, 0.30, 0.94, 1.11, 0.34  # noqa: E741
     m_c, m_d, m_p = 15.0, 1.7, 60.0
     m = m_c + m_p

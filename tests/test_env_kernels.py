@@ -244,3 +244,19 @@ def test_gymnasium_play_accepts_the_key_maps(monkeypatch, env_id, kwargs, key, a
     play_module.play(env, fps=1000, callback=lambda *args: taken.append(args[2]), noop=noop)
     assert taken and all(a == action for a in taken)  # the held key's action, every frame
     assert all(a in env.action_space for a in env.unwrapped.get_keys_to_action().values())
+
+
+def test_batch_seeds_int_list_and_later_resets_follow_the_rule() -> None:
+    batch = PaddleBallVectorEnv(2)
+    first, _ = batch.reset(seed=3)
+    assert np.array_equal(first[1], PaddleBallEnv().reset(seed=4)[0])  # copy i: seed s + i
+    later, _ = batch.reset()  # the next episode of each copy
+    single = PaddleBallEnv()
+    single.reset(seed=3)
+    assert np.array_equal(later[0], single.reset()[0]) and not np.array_equal(later[0], first[0])
+    assert np.array_equal(batch.reset(seed=3)[0], first)  # reseeding starts over
+    listed, _ = batch.reset(seed=[9, 5])  # SB3 passes one seed per copy
+    assert np.array_equal(listed[0], PaddleBallEnv().reset(seed=9)[0])
+    assert np.array_equal(listed[1], PaddleBallEnv().reset(seed=5)[0])
+    with pytest.raises(ValueError, match="seeds"):
+        batch.reset(seed=[1, 2, 3])
