@@ -73,6 +73,7 @@ class KernelDynamics:
         self.discrete = isinstance(self.action_space, gym.spaces.Discrete)
         self.act_i = np.zeros(n, np.int64)
         self.act_f = np.zeros((n, action_width))
+        # Observations written by reset and step (the batch steps into fresh arrays instead).
         self.obs = np.zeros((n, *space.shape), space.dtype)
         self.final_obs = np.zeros_like(self.obs)
         self.info = np.zeros((n, len(self.info_keys)))  # a row per copy: the single env reads one

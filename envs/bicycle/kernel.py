@@ -68,7 +68,6 @@ PEDAL_INFO_KEYS = ("speed",)
 RIDE_INFO_KEYS = ("distance_to_goal", "reached_goal")
 METRIC_KEYS = ("fall_rate", "mean_abs_omega")
 RIDE_METRIC_KEYS = ("distance_to_goal", "goal_reach_rate", "path_length", "straight_line")
-_INFO_COLUMNS = (OMEGA, OMEGA_DOT, THETA, THETA_DOT, X_F, Y_F, X_B, Y_B, PSI)
 
 
 @njit(inline="always")
@@ -116,9 +115,10 @@ def observe_one(F: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
 @njit(inline="always")
 def info_one(F: np.ndarray, I: np.ndarray, P: np.ndarray, out: np.ndarray, i: int) -> None:
     """Write bicycle ``i``'s per-step info values into row ``i`` of ``out`` (columns: the keys)."""
-    for row in range(len(_INFO_COLUMNS)):
-        out[i, row] = F[i, _INFO_COLUMNS[row]]
-    row = len(_INFO_COLUMNS)
+    out[i, 0], out[i, 1], out[i, 2] = F[i, OMEGA], F[i, OMEGA_DOT], F[i, THETA]  # as INFO_KEYS
+    out[i, 3], out[i, 4], out[i, 5] = F[i, THETA_DOT], F[i, X_F], F[i, Y_F]
+    out[i, 6], out[i, 7], out[i, 8] = F[i, X_B], F[i, Y_B], F[i, PSI]
+    row = len(INFO_KEYS)
     if P[P_PEDAL] != 0.0:
         out[i, row] = F[i, V]
         row += 1
