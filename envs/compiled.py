@@ -19,6 +19,7 @@ episode, whatever happens to the other copies and whether the batch runs serial 
 from __future__ import annotations
 
 import inspect
+import os
 from dataclasses import fields
 from typing import Any, ClassVar
 
@@ -36,6 +37,20 @@ PARALLEL_MIN_ENVS = 512  # ``parallel=None`` uses the parallel kernel from this 
 # K[:, SEED], K[:, KEY] (the episode's key).
 EPISODE, STEPS = 0, 1
 SEED, KEY = 0, 1
+
+
+def auto_parallel(num_envs: int) -> bool:
+    """``parallel=None``: the parallel kernel for :data:`PARALLEL_MIN_ENVS` copies or more, when
+    numba has several threads and the machine an idle core (1-minute load average at least one
+    below the core count). On busy cores a parallel step waits for its slowest thread to be
+    scheduled (milliseconds), so the serial kernel is faster there; the results are the same."""
+    if num_envs < PARALLEL_MIN_ENVS or numba.config.NUMBA_NUM_THREADS < 2:
+        return False
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # not available on this platform: assume idle
+        load = 0.0
+    return load + 1.0 <= (os.cpu_count() or 1)
 
 
 class KernelDynamics:
@@ -63,9 +78,7 @@ class KernelDynamics:
         if parallel is not None and not isinstance(parallel, bool):
             raise ValueError(f"parallel must be True, False or None (auto), got {parallel!r}")
         self.num_envs = int(num_envs)
-        if parallel is None:
-            parallel = self.num_envs >= PARALLEL_MIN_ENVS and numba.config.NUMBA_NUM_THREADS > 1
-        self.parallel = parallel
+        self.parallel = parallel if parallel is not None else auto_parallel(self.num_envs)
 
     def _allocate(self, action_width: int) -> None:
         """Buffers shared by every environment (call after the spaces and keys are set)."""
@@ -277,10 +290,10 @@ class KernelVectorEnv(VectorEnv):
     with ``infos["final_obs"]`` and ``infos["episode_metrics"]`` valid where ``infos["_final_obs"]``.
 
     ``parallel``: True runs the kernel on numba's threads (``prange``), False on one thread, None
-    (default) in parallel from :data:`PARALLEL_MIN_ENVS` copies up when more than one thread is
-    available. The results are identical either way. Subclasses set ``single_env_class`` (whose
-    ``params_class`` and ``_make_dynamics`` they share, so the batch and the single env take the
-    same keywords with the same defaults).
+    (default) chooses by :func:`auto_parallel` (parallel from :data:`PARALLEL_MIN_ENVS` copies up
+    on a machine with an idle core). The results are identical either way. Subclasses set
+    ``single_env_class`` (whose ``params_class`` and ``_make_dynamics`` they share, so the batch
+    and the single env take the same keywords with the same defaults).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"autoreset_mode": AutoresetMode.SAME_STEP}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import inspect
 import itertools
+import os
 import textwrap
 from typing import Any
 
@@ -101,9 +102,14 @@ def test_parallel_kernel_equals_serial_kernel(batch_class, kwargs: dict[str, Any
     assert sum("_final_obs" in step[4] for step in a[1:]) > 5  # autoresets were compared too
 
 
-def test_parallel_is_chosen_automatically_for_large_batches() -> None:
-    assert not BikeBalanceVectorEnv(8).parallel
-    assert BikeBalanceVectorEnv(PARALLEL_MIN_ENVS).parallel == (numba.config.NUMBA_NUM_THREADS > 1)
+def test_parallel_is_chosen_automatically_for_large_batches_on_idle_cores(monkeypatch) -> None:
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 2)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    assert not BikeBalanceVectorEnv(8).parallel and BikeBalanceVectorEnv(PARALLEL_MIN_ENVS).parallel
+    monkeypatch.setattr(os, "getloadavg", lambda: (5.0, 5.0, 5.0))  # busy cores: serial is faster
+    assert not BikeBalanceVectorEnv(PARALLEL_MIN_ENVS).parallel
+    assert BikeBalanceVectorEnv(8, parallel=True).parallel  # an explicit choice always holds
     with pytest.raises(ValueError, match="parallel"):
         BikeBalanceVectorEnv(8, parallel="yes")
 
