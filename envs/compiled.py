@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import sys
 from dataclasses import fields
 from typing import Any, ClassVar
 
@@ -86,7 +87,7 @@ class KernelDynamics:
         self.discrete = isinstance(self.action_space, gym.spaces.Discrete)
         self.act_i = np.zeros(n, np.int64)
         self.act_f = np.zeros((n, action_width))
-        # Observations written by reset and step (the batch steps into fresh arrays instead).
+        # Observations written by reset and step (the batch's steps write into unshared arrays).
         self.obs = np.zeros((n, *space.shape), space.dtype)
         self.final_obs = np.zeros_like(self.obs)
         self.info = np.zeros((n, len(self.info_keys)))  # a row per copy: the single env reads one
@@ -97,6 +98,7 @@ class KernelDynamics:
         self._bool_rows = [j for j, k in enumerate(self.info_keys) if k in self.bool_info_keys]
         self._int_rows = [j for j, k in enumerate(self.info_keys) if k in self.int_info_keys]
         self._all = np.ones(n, bool)
+        self._obs_pool: list[np.ndarray] = []
         # The kernels' arguments, gathered once (attribute look-ups cost more than the physics).
         self.step_args = (
             self.F, self.I, self.K, self.P, self.act_i, self.act_f, self.obs, self.final_obs,
@@ -138,16 +140,31 @@ class KernelDynamics:
         self.P[-1] = float(autoreset)  # every kernel's last setting
         self.step_kernel(*self.step_args)
 
-    def step_into_fresh_arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """Step every copy with autoreset, the kernel writing the observations and the finished
-        copies' last observations straight into new arrays, which are returned (no copy of a
-        batch of frames is made; rows of the second are zero where no episode ended)."""
+    def step_batch(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Step every copy with autoreset; return the observations, in an array nobody else holds,
+        and (if an episode ended) the finished copies' last observations (zero elsewhere)."""
         self.P[-1] = 1.0
-        obs = np.empty(self.obs.shape, self.obs.dtype)
-        final_obs = np.zeros(self.obs.shape, self.obs.dtype)  # calloc: pages zeroed only if touched
+        obs = self._unshared_obs()
         args = self.step_args
-        self.step_kernel(*args[:6], obs, final_obs, *args[8:])
+        self.step_kernel(*args[:6], obs, *args[7:])
+        done = self.terminated | self.truncated
+        if not done.any():
+            return obs, None
+        final_obs = np.zeros(self.obs.shape, self.obs.dtype)  # calloc: untouched pages cost nothing
+        final_obs[done] = self.final_obs[done]
         return obs, final_obs
+
+    def _unshared_obs(self) -> np.ndarray:
+        """An observation array for the kernel to fill: one returned earlier whose every reference
+        (the caller's variables, views, torch tensors sharing it) is gone, else a new one. Fresh
+        memory costs page faults on every write (a batch of frames is megabytes), reuse does not."""
+        for array in self._obs_pool:
+            if sys.getrefcount(array) <= 3:  # the pool, this loop's variable, getrefcount's argument
+                return array
+        array = np.empty(self.obs.shape, self.obs.dtype)
+        if len(self._obs_pool) < 4:
+            self._obs_pool.append(array)
+        return array
 
     # --- reading the results --------------------------------------------------------------------
     def info_of(self, i: int) -> dict[str, Any]:
@@ -359,11 +376,10 @@ class KernelVectorEnv(VectorEnv):
             raise RuntimeError("call reset() before step()")
         d = self.dynamics
         d.set_actions(actions)
-        obs, final_obs = d.step_into_fresh_arrays()
+        obs, final_obs = d.step_batch()
         infos = d.info_arrays()
-        done = d.terminated | d.truncated
-        if done.any():
+        if final_obs is not None:
             infos["final_obs"] = final_obs
-            infos["_final_obs"] = done
+            infos["_final_obs"] = d.terminated | d.truncated
             infos["episode_metrics"] = d.metrics_arrays()
         return obs, d.rewards.copy(), d.terminated.copy(), d.truncated.copy(), infos

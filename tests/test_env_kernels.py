@@ -266,3 +266,16 @@ def test_batch_seeds_int_list_and_later_resets_follow_the_rule() -> None:
     assert np.array_equal(listed[1], PaddleBallEnv().reset(seed=5)[0])
     with pytest.raises(ValueError, match="seeds"):
         batch.reset(seed=[1, 2, 3])
+
+
+def test_batch_observations_are_never_overwritten_while_someone_holds_them() -> None:
+    batch = PaddleBallVectorEnv(3, obs_mode="pixels", frame_size=36)
+    batch.reset(seed=0)
+    held = batch.step(np.array([1, 1, 1]))[0]
+    kept = held.copy()
+    view = batch.step(np.array([2, 2, 2]))[0][1:]  # a view keeps its whole array alive too
+    view_kept = view.copy()
+    for _ in range(6):  # the kernel reuses only arrays that nobody holds any more
+        latest = batch.step(np.array([0, 1, 2]))[0]
+        assert latest is not held and not np.shares_memory(latest, view)
+    assert np.array_equal(held, kept) and np.array_equal(view, view_kept)
