@@ -183,7 +183,9 @@ def step_one(F, I, K, P, act_i, act_f, obs, final_obs, info, metrics, rewards, t
     if term or trunc:
         metrics_one(I, P, metrics, i)
         if P[P_AUTORESET] != 0.0:
-            final_obs[i] = obs[i]
+            last, kept = obs[i].reshape(-1), final_obs[i].reshape(-1)  # flat: copied as one memcpy
+            for k in range(last.size):
+                kept[k] = last[k]
             I[i, EPISODE] += 1
             reset_one(F, I, K, P, i)
             observe_one(F, P, obs, i)
