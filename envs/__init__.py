@@ -6,7 +6,11 @@
 Every environment here follows one contract, so the runner treats them all alike:
 
 * a single ``gymnasium.Env`` and a batched ``gymnasium.vector.VectorEnv`` built on the same
-  array dynamics, with identical trajectories for the same seeds;
+  dynamics (compiled numba kernels over N copies for the bicycle and PaddleBall,
+  :mod:`rl_lab.envs.compiled`), with identical trajectories for the same seeds: copy ``i`` of a
+  batch reset with seed ``s`` plays the episodes of a single env reset with seed ``s + i``;
+* one frozen params dataclass per environment (``env_class.params_class``) holding every
+  constructor keyword's default and check, read by the single env and the batch alike;
 * the environment owns its time limit (``max_episode_steps``): the batch needs one anyway, and
   owning it lets the env report ``info["episode_metrics"]`` (a dict of floats, the measures
   TensorBoard shows under ``custom/``) on the last step of every episode, terminated or truncated;

@@ -1,6 +1,7 @@
-"""Dynamics written once over arrays, exposed both as one ``gymnasium.Env`` and as a batch.
+"""Dynamics written once over numpy arrays, exposed both as one ``gymnasium.Env`` and as a batch.
 
-An environment in rl-lab is an :class:`ArrayDynamics` subclass: the state of N independent copies
+(The bicycle and PaddleBall use compiled kernels instead: :mod:`rl_lab.envs.compiled`.)
+An environment here is an :class:`ArrayDynamics` subclass: the state of N independent copies
 held in numpy arrays, stepped together. :class:`SingleEnv` runs it with N = 1 for Gymnasium users
 and rendering; :class:`BatchVectorEnv` runs it with N copies as a ``gymnasium.vector.VectorEnv``
 for fast training. Both seed copy ``i`` the same way (a ``numpy.random.Generator`` per copy, used
@@ -17,6 +18,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
+
+from rl_lab.envs.actions import check_actions
 
 
 class ArrayDynamics(ABC):
@@ -54,36 +57,7 @@ class ArrayDynamics(ABC):
 
     def check_actions(self, actions: np.ndarray) -> np.ndarray:
         """Return ``actions`` as an array of N valid actions, or raise ``ValueError`` saying why."""
-        space = self.action_space
-        actions = np.asarray(actions)
-        if isinstance(space, gym.spaces.Discrete):
-            if actions.shape != (self.num_envs,) or not np.issubdtype(actions.dtype, np.integer):
-                if actions.shape == (self.num_envs,) and np.all(np.mod(actions, 1) == 0):
-                    actions = actions.astype(np.int64)
-                else:
-                    raise ValueError(
-                        f"invalid action {actions.tolist()!r}: expected {self.num_envs} integer(s) "
-                        f"in [{space.start}, {space.start + space.n - 1}]"
-                    )
-            bad = (actions < space.start) | (actions >= space.start + space.n)
-            if bad.any():
-                raise ValueError(
-                    f"invalid action {actions[bad][0].item()!r}: expected an integer in "
-                    f"[{space.start}, {space.start + space.n - 1}]"
-                )
-            return actions
-        if isinstance(space, gym.spaces.Box):
-            expected = (self.num_envs, *space.shape)
-            if actions.size != int(np.prod(expected)):
-                raise ValueError(
-                    f"invalid action shape {actions.shape}: expected {space.shape} per environment"
-                )
-            actions = actions.reshape(expected).astype(np.float64)
-            if not np.all(np.isfinite(actions)):
-                raise ValueError(f"invalid action {actions.tolist()!r}: must be finite")
-            # Like SB3 and MuJoCo envs, out-of-range continuous actions are clipped, not refused.
-            return np.clip(actions, space.low, space.high)
-        raise TypeError(f"unsupported action space {space}")
+        return check_actions(actions, self.action_space, self.num_envs)
 
 
 def _seed_rngs(seed: int | list[int | None] | None, count: int) -> list[np.random.Generator]:
@@ -126,7 +100,7 @@ class SingleEnv(gym.Env):
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._needs_reset:
             raise RuntimeError("call reset() before step() (the episode has ended or not begun)")
-        actions = self.dynamics.check_actions(np.asarray(action)[None, ...])
+        actions = self.dynamics.check_actions([action])
         rewards, terminated = self.dynamics.step(actions)
         self.elapsed_steps += 1
         done = bool(terminated[0])

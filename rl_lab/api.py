@@ -125,6 +125,8 @@ def check_writable(path: Path) -> None:
 
     if path.is_dir():
         raise LabError(f"{path}: is a directory; give a file name such as {path / 'watch.mp4'}")
+    if path.exists() and not path.is_file():
+        raise LabError(f"{path}: not a regular file (a pipe or a device); give a file name ending in .mp4")
     if path.suffix.lower() != ".mp4":
         raise LabError(f"{path}: the video is written as MP4; name it *.mp4")
     parent = path.parent if str(path.parent) else Path(".")

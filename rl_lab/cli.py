@@ -266,10 +266,15 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as error:
         print(f"rl-lab: error: {error}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except BrokenPipeError:
-        # The reader went away (`rl-lab ... | head`): stop quietly, as Unix tools do.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+    except BrokenPipeError as error:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader of our output went away (`rl-lab ... | head`): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 141
+        print(f"rl-lab: error: a pipe closed while writing ({error.strerror})", file=sys.stderr)
+        return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("rl-lab: interrupted (an interrupted `train` continues with --resume from its last checkpoint)",
               file=sys.stderr)

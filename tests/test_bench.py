@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rl_lab.bench.env_throughput import run_bench
+from rl_lab.bench.env_throughput import BATCHED_ENVS, SINGLE_ENVS, run_bench
 from rl_lab.reports.markdown import reorder_sections, update_section
 
 
@@ -23,7 +23,7 @@ def test_quick_bench_writes_a_ratio_per_environment(tmp_path: Path) -> None:
     doc.write_text("# kept title\n\n<!-- begin learning:x -->\nkept\n<!-- end learning:x -->\n")
     table = run_bench(doc, quick=True)
     rows = [line for line in table.splitlines()[2:] if line.startswith("|")]
-    assert len(rows) == 6  # 3 single envs + 3 batched at 64 envs
+    assert len(rows) == len(SINGLE_ENVS) + 2 * len(BATCHED_ENVS) + 1  # serial, parallel; physics alone
     ratios = [float(row.split("|")[-2]) for row in rows]
     assert all(r > 0 for r in ratios)
     text = doc.read_text()

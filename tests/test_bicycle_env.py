@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import rl_lab  # noqa: F401  (registers the environments)
+from rl_lab.envs.bicycle import physics as ph
 from rl_lab.envs.bicycle.env import BikeBalanceEnv
 from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv, BikeRideVectorEnv
 
@@ -194,16 +195,16 @@ def test_randlov_shaping_pays_for_facing_the_goal() -> None:
     psi_g = np.dot(heading, to_goal) / (1.11 * np.linalg.norm(to_goal)) - 1.0  # goal to the right: −
     assert -1.01 < psi_g < -1.0
     assert reward == pytest.approx((0.95 - psi_g**2) * 1e-4, rel=1e-9)
-    env.unwrapped.dynamics.phys.omega[0] = 0.3
+    env.unwrapped.state[ph.OMEGA] = 0.3
     assert env.step(4)[1] == -1.0  # the paper's fall
 
 
 def test_reaching_the_goal_terminates_with_success() -> None:
     env = gym.make(IDS[1], noise=0.0, action_repeat=10, goal_bonus=5.0)
     env.reset(seed=0)
-    p = env.unwrapped.dynamics.phys
-    p.x_b[0], p.y_b[0], p.x_f[0], p.y_f[0] = 985.0, 0.0, 985.0 + 1.11, 0.0  # riding east, 15 m short
-    p.psi[0] = -np.pi / 2
+    state = env.unwrapped.state
+    state[[ph.X_B, ph.Y_B, ph.X_F, ph.Y_F]] = 985.0, 0.0, 985.0 + 1.11, 0.0  # riding east, 15 m short
+    state[ph.PSI] = -np.pi / 2
     for _ in range(100):
         _, reward, terminated, truncated, info = env.step(4)
         if terminated:
@@ -235,7 +236,7 @@ def test_make_forms() -> None:
     vec = gym.make_vec(
         "rl_lab/BikeRide-v0", num_envs=3, vectorization_mode="vector_entry_point", action_repeat=5
     )
-    assert isinstance(vec, BikeRideVectorEnv) and vec.dynamics.action_repeat == 5
+    assert isinstance(vec, BikeRideVectorEnv) and vec.params.action_repeat == 5
 
 
 def test_human_mode_opens_a_pygame_window_headless(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -13,7 +13,7 @@ from rl_lab.envs.bicycle import physics as ph
 
 
 def reference_step(s: dict[str, float], T: float, d: float) -> dict[str, float]:
-    """REFERENCE.md §1, one step, written out with scalar ``math`` as in Randløv's C code."""
+    """Randløv & Alstrøm (1998), one step, written out with scalar ``math`` as in Randløv's C code."""
     dt, v, g, c, d_cm, h, l, r = 0.01, 10.0 / 3.6, 9.82, 0.66, 0.30, 0.94, 1.11, 0.34  # noqa: E741
     m_c, m_d, m_p = 15.0, 1.7, 60.0
     m = m_c + m_p
@@ -63,21 +63,25 @@ def reference_step(s: dict[str, float], T: float, d: float) -> dict[str, float]:
     return dict(omega=om, omega_dot=omd, theta=th, theta_dot=thd, xf=xf, yf=yf, xb=xb, yb=yb, psi=psi)
 
 
-def _load(p: ph.BicyclePhysics, s: dict[str, float]) -> None:
-    p.omega[0], p.omega_dot[0], p.theta[0], p.theta_dot[0] = (
-        s["omega"],
-        s["omega_dot"],
-        s["theta"],
-        s["theta_dot"],
-    )
-    p.x_f[0], p.y_f[0], p.x_b[0], p.y_b[0], p.psi[0] = s["xf"], s["yf"], s["xb"], s["yb"], s["psi"]
+_COLUMNS = {"omega": ph.OMEGA, "omega_dot": ph.OMEGA_DOT, "theta": ph.THETA, "theta_dot": ph.THETA_DOT,
+            "xf": ph.X_F, "yf": ph.Y_F, "xb": ph.X_B, "yb": ph.Y_B, "psi": ph.PSI}  # fmt: skip
 
 
-def _state(p: ph.BicyclePhysics) -> dict[str, float]:
-    return dict(
-        omega=p.omega[0], omega_dot=p.omega_dot[0], theta=p.theta[0], theta_dot=p.theta_dot[0],
-        xf=p.x_f[0], yf=p.y_f[0], xb=p.x_b[0], yb=p.y_b[0], psi=p.psi[0],
-    )  # fmt: skip
+def _bicycles(n: int) -> np.ndarray:
+    """The physics state of ``n`` bicycles at the start (rows as the kernels keep them)."""
+    F = np.zeros((n, ph.NPHYS))
+    for i in range(n):
+        ph.reset_bicycle(F, i)
+    return F
+
+
+def _load(F: np.ndarray, s: dict[str, float]) -> None:
+    for key, col in _COLUMNS.items():
+        F[0, col] = s[key]
+
+
+def _state(F: np.ndarray) -> dict[str, float]:
+    return {key: float(F[0, col]) for key, col in _COLUMNS.items()}
 
 
 @pytest.mark.parametrize(
@@ -97,11 +101,10 @@ def test_one_step_matches_a_scalar_reference(state: dict[str, float], T: float, 
     psi = state["psi"]
     s = dict(state, xb=3.0, yb=-2.0)
     s["xf"], s["yf"] = s["xb"] - ph.L * math.sin(psi), s["yb"] + ph.L * math.cos(psi)
-    p = ph.BicyclePhysics(1)
-    p.reset(np.arange(1))
-    _load(p, s)
-    p.step(np.array([T]), np.array([d]))
-    want, got = reference_step(s, T, d), _state(p)
+    F = _bicycles(1)
+    _load(F, s)
+    ph.physics_step(F, 0, T, d)  # the compiled kernel, called from Python
+    want, got = reference_step(s, T, d), _state(F)
     for key in want:
         assert got[key] == pytest.approx(want[key], abs=1e-12, rel=0), key
 
@@ -114,21 +117,21 @@ def test_constants_are_randlovs() -> None:
 
 
 def test_wheelbase_stays_within_a_centimetre_over_a_long_random_ride() -> None:
-    p = ph.BicyclePhysics(4)
-    p.reset(np.arange(4))
+    F = _bicycles(4)
     rng = np.random.default_rng(0)
     worst, travelled = 0.0, np.zeros(4)
+    front, back = [ph.X_F, ph.Y_F], [ph.X_B, ph.Y_B]
     for _ in range(20000):
-        back = p.back.copy()
-        p.step(rng.choice([-2.0, 0.0, 2.0], 4), rng.uniform(-0.04, 0.04, 4))
-        p.omega[:] = np.clip(p.omega, -0.2, 0.2)  # keep it riding: only the tyres matter here
-        p.omega_dot[:] = np.clip(p.omega_dot, -1.0, 1.0)
-        worst = max(worst, float(np.max(np.abs(np.hypot(*(p.front - p.back)) - ph.L))))
-        travelled += np.hypot(*(p.back - back))
+        before = F[:, back].copy()
+        ph.physics_steps(F, rng.choice([-2.0, 0.0, 2.0], 4), rng.uniform(-0.04, 0.04, 4))
+        F[:, ph.OMEGA] = np.clip(F[:, ph.OMEGA], -0.2, 0.2)  # keep it riding: only the tyres matter
+        F[:, ph.OMEGA_DOT] = np.clip(F[:, ph.OMEGA_DOT], -1.0, 1.0)
+        worst = max(worst, float(np.max(np.abs(np.hypot(*(F[:, front] - F[:, back]).T) - ph.L))))
+        travelled += np.hypot(*(F[:, back] - before).T)
     assert worst <= 0.01 + 1e-9
     # It rode on (the back tyre slows when the front one turns hard), turning all the while.
     assert np.all(travelled > 50.0)
-    assert np.ptp(p.psi) > 0  # the four rides went different ways
+    assert np.ptp(F[:, ph.PSI]) > 0  # the four rides went different ways
 
 
 def _ride(actions: list[int], noise: float = 0.0) -> np.ndarray:

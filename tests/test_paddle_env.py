@@ -154,10 +154,10 @@ def test_trail_shows_where_the_ball_was() -> None:
 def _intercept(env: PaddleBallEnv) -> float:
     """Height at which the ball next reaches the paddle's plane (played out on a copy)."""
     dynamics = copy.deepcopy(env.dynamics)
-    stay = np.zeros(1, dtype=np.int64)
+    dynamics.set_actions(np.zeros(1, dtype=np.int64))  # stay
     while True:
-        rewards, terminated = dynamics.step(stay)
-        if rewards[0] or terminated[0]:
+        dynamics.step(autoreset=False)
+        if dynamics.rewards[0] or dynamics.terminated[0]:
             return float(dynamics.ball_y[0])
 
 

@@ -6,37 +6,42 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rl_lab.envs.batch import SingleEnv
 from rl_lab.envs.bicycle import physics as ph
-from rl_lab.envs.bicycle.balance import BalanceDynamics
-from rl_lab.envs.bicycle.dynamics import max_episode_steps
+from rl_lab.envs.bicycle.dynamics import BicycleDynamics
+from rl_lab.envs.bicycle.kernel import GOAL_RADIUS, GOAL_X, GOAL_Y, METRIC_KEYS, RIDE_METRIC_KEYS
+from rl_lab.envs.bicycle.params import BikeBalanceParams, BikeParams, BikeRideParams
 from rl_lab.envs.bicycle.render import HumanWindow, draw_frame
-from rl_lab.envs.bicycle.ride import GOAL_RADIUS, GOAL_X, GOAL_Y, RideDynamics
 from rl_lab.envs.bicycle.tracks import TrackHistory
+from rl_lab.envs.compiled import KernelEnv
 
 
-class _BicycleEnv(SingleEnv):
-    """Shared plumbing: time limit in seconds, render modes, the track history."""
+class _BicycleEnv(KernelEnv):
+    """Shared plumbing: time limit in seconds, render modes, the track history, the key map."""
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": 50}
     goal: tuple[float, float, float] | None = None
 
-    def __init__(self, dynamics, max_seconds: float, render_mode: str | None) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode must be one of {self.metadata['render_modes']} or None, got {render_mode!r}"
-            )
-        super().__init__(dynamics, max_episode_steps(max_seconds, dynamics.action_repeat))
-        self.render_mode = render_mode
-        self.max_seconds = float(max_seconds)
+    @staticmethod
+    def _make_dynamics(params: BikeParams, num_envs: int, parallel: bool | None) -> BicycleDynamics:
+        return BicycleDynamics(params, num_envs, parallel)
+
+    def __init__(self, render_mode: str | None = None, **kwargs: Any) -> None:
+        super().__init__(render_mode, **kwargs)
+        self.max_seconds = float(self.params.max_seconds)
         # Real time: one agent step lasts action_repeat·0.01 s (capped at 100 frames per second).
         self.metadata = {
             **self.metadata,
-            "render_fps": min(100, round(1.0 / (ph.DT * dynamics.action_repeat))),
+            "render_fps": min(100, round(1.0 / (ph.DT * self.params.action_repeat))),
         }
         self.tracks = TrackHistory()
         self._window: HumanWindow | None = None
         self._fallen = False
+
+    @property
+    def state(self) -> np.ndarray:
+        """The bicycle's state row (float64; columns as in :mod:`rl_lab.envs.bicycle.physics`),
+        a view: writing it moves the bicycle (tests and demonstrations do)."""
+        return self.dynamics.F[0]
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         obs, info = super().reset(seed=seed, options=options)
@@ -70,19 +75,39 @@ class _BicycleEnv(SingleEnv):
         signs = ("-", "0", "+")
         return [f"T{signs[a // 3]} d{signs[a % 3]}" for a in range(9)]
 
+    def get_keys_to_action(self) -> dict[tuple[int, ...], int]:
+        """Keys for ``gymnasium.utils.play`` (the discrete bicycle without pedal/brake): the left /
+        right arrows turn the handlebar (torque ±2 N·m), ``a`` / ``d`` lean left / right (±2 cm),
+        and a turn and a lean combine. Play with ``noop=4`` (no torque, no lean) so that no key
+        rides on, e.g. ``play(gymnasium.make("rl_lab/BikeBalance-v0", render_mode="rgb_array",
+        action_repeat=5), noop=4)``."""
+        if self.action_space.shape != () or self.action_space.n != 9:
+            raise ValueError("keyboard play needs the discrete bicycle without pedal_brake")
+        import pygame  # lazily: only people playing need it
+
+        torque_keys = {pygame.K_LEFT: 2, pygame.K_RIGHT: 0}  # index 2 = +2 N·m, turns left
+        lean_keys = {pygame.K_a: 2, pygame.K_d: 0}  # index 2 = +2 cm, leans left
+        mapping: dict[tuple[int, ...], int] = {}
+        for torque_key, torque in [(None, 1), *torque_keys.items()]:
+            for lean_key, lean in [(None, 1), *lean_keys.items()]:
+                keys = tuple(sorted(k for k in (torque_key, lean_key) if k is not None))
+                if keys:
+                    mapping[keys] = 3 * torque + lean
+        return mapping
+
     def _record(self) -> None:
-        p = self.dynamics.phys
-        self.tracks.add(float(p.x_f[0]), float(p.y_f[0]), float(p.x_b[0]), float(p.y_b[0]))
+        F = self.dynamics.F
+        self.tracks.add(float(F[0, ph.X_F]), float(F[0, ph.Y_F]), float(F[0, ph.X_B]), float(F[0, ph.Y_B]))
 
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             return None
-        p = self.dynamics.phys
+        F = self.dynamics.F
         front, back = self.tracks.front_back()
         if front.shape[0] == 0:
-            front = np.array([[p.x_f[0], p.y_f[0]]])
-            back = np.array([[p.x_b[0], p.y_b[0]]])
-        frame = draw_frame(front, back, float(p.omega[0]), float(p.theta[0]), self.goal, self._fallen)
+            front = np.array([[F[0, ph.X_F], F[0, ph.Y_F]]])
+            back = np.array([[F[0, ph.X_B], F[0, ph.Y_B]]])
+        frame = draw_frame(front, back, float(F[0, ph.OMEGA]), float(F[0, ph.THETA]), self.goal, self._fallen)
         if self.render_mode == "rgb_array":
             return frame
         if self._window is None:
@@ -138,8 +163,10 @@ class BikeBalanceEnv(_BicycleEnv):
     ## Starting State
 
     Upright and straight (all angles and rates 0), back tyre at (0, 0), front tyre at (0, 1.11) m:
-    heading along +y, at 10 km/h. The only randomness is the noise on d, drawn per physics step from
-    a counter-based stream keyed at reset from ``np_random``.
+    heading along +y, at 10 km/h. The only randomness is the noise on d: draw t of an episode is a
+    hash of (seed, episode number, t) (:mod:`rl_lab.envs.noise`). ``reset(seed=s)`` starts episode
+    0 of seed s, each later ``reset()`` the next episode; copy i of a batch reset with seed s rides
+    exactly like a single env reset with seed s + i.
 
     ## Episode End
 
@@ -163,36 +190,19 @@ class BikeBalanceEnv(_BicycleEnv):
                    fall_penalty=0.0)
     ```
 
-    * ``noise``: the largest random displacement added to d, in metres (the paper: 0.02);
-      0 turns the noise off exactly.
-    * ``action_repeat``: physics steps of 0.01 s per agent step (1 = the paper).
-    * ``max_seconds``: time limit in simulated seconds (default the paper's 1000 s criterion).
+    The keywords are the fields of :class:`~rl_lab.envs.bicycle.params.BikeBalanceParams` (each
+    documented and checked there; ``params_class``), plus
+
     * ``render_mode``: "rgb_array" (a 600×400×3 frame: top view of the tyre tracks, rear view of the
       tilt and the handlebar) or "human" (the same in a pygame window).
+
+    ``gymnasium.utils.play.play(env, noop=4)`` works with :meth:`get_keys_to_action` (arrows: torque;
+    a / d: lean).
     """
 
-    def __init__(
-        self,
-        render_mode: str | None = None,
-        *,
-        noise: float = ph.D_MAX,
-        continuous: bool = False,
-        pedal_brake: bool = False,
-        action_repeat: int = 1,
-        max_seconds: float = 1000.0,
-        alive_reward: float = 1.0,
-        fall_penalty: float = 0.0,
-    ) -> None:
-        dynamics = BalanceDynamics(
-            1,
-            noise=noise,
-            continuous=continuous,
-            pedal_brake=pedal_brake,
-            action_repeat=action_repeat,
-            alive_reward=alive_reward,
-            fall_penalty=fall_penalty,
-        )
-        super().__init__(dynamics, max_seconds, render_mode)
+    params_class = BikeBalanceParams
+    #: The measures ``info["episode_metrics"]`` reports (what an experiment's ``success_metric`` may name).
+    episode_metric_names = METRIC_KEYS
 
 
 class BikeRideEnv(_BicycleEnv):
@@ -259,35 +269,10 @@ class BikeRideEnv(_BicycleEnv):
                    pedal_brake=False, action_repeat=1, max_seconds=1000.0, shaping="distance",
                    gamma=0.99, distance_scale=100.0, goal_bonus=1.0, fall_penalty=1.0)
     ```
+
+    The keywords are the fields of :class:`~rl_lab.envs.bicycle.params.BikeRideParams`.
     """
 
     goal = (GOAL_X, GOAL_Y, GOAL_RADIUS)
-
-    def __init__(
-        self,
-        render_mode: str | None = None,
-        *,
-        noise: float = ph.D_MAX,
-        continuous: bool = False,
-        pedal_brake: bool = False,
-        action_repeat: int = 1,
-        max_seconds: float = 1000.0,
-        shaping: str = "distance",
-        gamma: float = 0.99,
-        distance_scale: float = 100.0,
-        goal_bonus: float = 1.0,
-        fall_penalty: float = 1.0,
-    ) -> None:
-        dynamics = RideDynamics(
-            1,
-            noise=noise,
-            continuous=continuous,
-            pedal_brake=pedal_brake,
-            action_repeat=action_repeat,
-            shaping=shaping,
-            gamma=gamma,
-            distance_scale=distance_scale,
-            goal_bonus=goal_bonus,
-            fall_penalty=fall_penalty,
-        )
-        super().__init__(dynamics, max_seconds, render_mode)
+    params_class = BikeRideParams
+    episode_metric_names = METRIC_KEYS + RIDE_METRIC_KEYS

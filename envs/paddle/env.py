@@ -6,16 +6,16 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from rl_lab.envs.batch import SingleEnv
-from rl_lab.envs.paddle.court import COURT
+from rl_lab.envs.compiled import KernelEnv
 from rl_lab.envs.paddle.dynamics import PaddleDynamics
+from rl_lab.envs.paddle.kernel import METRIC_KEYS
+from rl_lab.envs.paddle.params import PaddleParams
 from rl_lab.envs.paddle.render import HumanWindow, draw_rgb
 
-DEFAULT_MAX_EPISODE_STEPS = 500
 RENDER_FPS = 30
 
 
-class PaddleBallEnv(SingleEnv):
+class PaddleBallEnv(KernelEnv):
     """
     ## Description
 
@@ -47,7 +47,7 @@ class PaddleBallEnv(SingleEnv):
     grayscale, channel-last (the paddle on the right edge, 170; the ball 255). A MinAtar-style
     trail (the ball one step earlier, grey 80) makes the ball's motion visible in a single frame,
     so no frame stacking is needed; ``trail=False`` removes it (then stack frames with SB3's
-    ``VecFrameStack``). Drawn with numpy for a whole batch at once, never with pygame.
+    ``VecFrameStack``). Drawn by the compiled kernel into a preallocated buffer, never with pygame.
 
     ## Rewards
 
@@ -56,8 +56,10 @@ class PaddleBallEnv(SingleEnv):
     ## Starting State
 
     Paddle centred; the ball at mid-court (``x = 0.5``), height uniform in [0.25, 0.75], flying
-    towards the paddle at horizontal speed 0.03 with a slope uniform in [-0.75, 0.75] (both drawn
-    from the environment's seeded ``np_random``).
+    towards the paddle at horizontal speed 0.03 with a slope uniform in [-0.75, 0.75]. Both are
+    hashes of (seed, episode number) (:mod:`rl_lab.envs.noise`): ``reset(seed=s)`` starts episode 0
+    of seed s, each later ``reset()`` the next episode; copy i of a batch reset with seed s plays
+    exactly the games of a single env reset with seed s + i.
 
     ## Episode End
 
@@ -81,27 +83,22 @@ class PaddleBallEnv(SingleEnv):
                    continuous=False, max_episode_steps=500, trail=True)
     ```
 
-    ``frame_size`` (pixels mode) must be at least 36; 40 is the lab's choice for training.
+    The keywords are the fields of :class:`~rl_lab.envs.paddle.params.PaddleParams` (each
+    documented and checked there; ``params_class``). ``frame_size`` (pixels mode) must be at least
+    36; 40 is the lab's choice for training. ``gymnasium.utils.play.play`` works with
+    :meth:`get_keys_to_action` (up / down arrows or w / s).
     """
 
     metadata: ClassVar[dict[str, Any]] = {"render_modes": ["human", "rgb_array"], "render_fps": RENDER_FPS}
 
-    def __init__(
-        self,
-        render_mode: str | None = None,
-        obs_mode: str = "vector",
-        frame_size: int = 84,
-        continuous: bool = False,
-        max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS,
-        trail: bool = True,
-    ) -> None:
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']} or None")
-        dynamics = PaddleDynamics(1, obs_mode, frame_size, continuous, trail, max_episode_steps, COURT)
-        super().__init__(dynamics, max_episode_steps)
-        self.dynamics: PaddleDynamics = dynamics
-        self.render_mode = render_mode
-        self._window: HumanWindow | None = None
+    params_class = PaddleParams
+    #: The measures ``info["episode_metrics"]`` reports (what an experiment's ``success_metric`` may name).
+    episode_metric_names = METRIC_KEYS
+    _window: HumanWindow | None = None
+
+    @staticmethod
+    def _make_dynamics(params: PaddleParams, num_envs: int, parallel: bool | None) -> PaddleDynamics:
+        return PaddleDynamics(params, num_envs, parallel)
 
     @property
     def action_labels(self) -> list[str] | None:
@@ -112,6 +109,24 @@ class PaddleBallEnv(SingleEnv):
     def max_score(self) -> int:
         """Score of a game without a miss within ``max_episode_steps``: the most reachable."""
         return self.dynamics.max_score
+
+    def get_keys_to_action(self) -> dict[tuple[int, ...], int | np.ndarray]:
+        """Keys for ``gymnasium.utils.play``: up / down arrows (or w / s) move the paddle, both
+        together stay; no key plays ``play``'s ``noop`` (0 = stay, the default, for the discrete
+        game; pass ``noop=numpy.zeros(1, numpy.float32)`` for ``continuous=True``, where the keys
+        mean full speed up or down)."""
+        import pygame  # lazily: only people playing need it
+
+        if self.dynamics.continuous:
+            up, down, stay = (np.array([v], np.float32) for v in (1.0, -1.0, 0.0))
+        else:
+            up, down, stay = 1, 2, 0
+        mapping: dict[tuple[int, ...], int | np.ndarray] = {}
+        for up_key, down_key in ((pygame.K_UP, pygame.K_DOWN), (pygame.K_w, pygame.K_s)):
+            mapping[(up_key,)] = up
+            mapping[(down_key,)] = down
+            mapping[tuple(sorted((up_key, down_key)))] = stay
+        return mapping
 
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
@@ -124,7 +139,7 @@ class PaddleBallEnv(SingleEnv):
     def render(self) -> np.ndarray | None:
         if self.render_mode is None:
             return None
-        d = self.dynamics
+        d: PaddleDynamics = self.dynamics
         image = draw_rgb(
             d.court, float(d.paddle_y[0]), float(d.ball_x[0]), float(d.ball_y[0]),
             float(d.prev_x[0]), float(d.prev_y[0]), int(d.score[0]), d.max_score,

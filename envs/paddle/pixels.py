@@ -1,54 +1,56 @@
-"""Observation frames of N games drawn at once with numpy: no pygame, no loop over games.
+"""Where the court's objects fall in an observation frame, and drawing frames outside an env.
 
-Each object is a fixed-size sprite, so drawing a batch is one fancy-index write per object into a
-fresh zeroed ``(N, S, S, 1)`` uint8 array. Grey levels: background 0, trail 80, paddle 170,
-ball 255. The trail (MinAtar-style) is the ball where it was one step earlier, so a single frame
-shows which way and how fast the ball moves; with ``trail=False`` use ``VecFrameStack`` instead.
+The frames themselves are drawn by the compiled kernel (:func:`.kernel.draw_one`) into the env's
+preallocated uint8 buffer: grey levels background 0, trail 80, paddle 170, ball 255. The trail
+(MinAtar-style) is the ball where it was one step earlier, so a single frame shows which way and
+how fast the ball moves; with ``trail=False`` use ``VecFrameStack`` instead.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from rl_lab.envs.paddle import kernel as kn
 from rl_lab.envs.paddle.court import Court
 
-BALL, PADDLE, TRAIL = 255, 170, 80
+BALL, PADDLE, TRAIL = kn.BALL, kn.PADDLE, kn.TRAIL
 
 
-def _sprite_offsets(height: int, width: int, frame_size: int) -> np.ndarray:
-    """Flat offsets of a ``height x width`` block from its top-left pixel."""
-    rows, cols = np.meshgrid(np.arange(height), np.arange(width), indexing="ij")
-    return (rows * frame_size + cols).ravel()
+def frame_layout(frame_size: int, court: Court) -> dict[int, float]:
+    """The kernel settings (``P`` slots) of a ``frame_size`` frame: sprite sizes and the paddle's
+    column. Court ``x`` maps to columns (paddle on the right), court ``y`` to rows (top on row 0)."""
+    s = frame_size
+    paddle_w_px = max(1, round(court.paddle_width * s))
+    return {
+        kn.P_FRAME: s,
+        kn.P_BALL_PX: max(1, round(2 * court.ball_radius * s)),
+        kn.P_PADDLE_H_PX: max(1, round(2 * court.paddle_half * s)),
+        kn.P_PADDLE_W_PX: paddle_w_px,
+        kn.P_PADDLE_COL: min(round(court.paddle_face * s), s - paddle_w_px),
+    }
+
+
+def court_settings(court: Court) -> dict[int, float]:
+    """The kernel settings (``P`` slots) of ``court``'s geometry and speeds."""
+    c = court
+    return {
+        kn.P_BALL_RADIUS: c.ball_radius, kn.P_PADDLE_HALF: c.paddle_half, kn.P_PADDLE_FACE: c.paddle_face,
+        kn.P_PADDLE_SPEED: c.paddle_speed, kn.P_BALL_SPEED: c.ball_speed, kn.P_SPEED_STEP: c.speed_step,
+        kn.P_MAX_SPEED: c.max_speed, kn.P_DEFLECTION: c.deflection, kn.P_MAX_SLOPE: c.max_slope,
+        kn.P_LAUNCH_SLOPE: c.launch_slope, kn.P_LAUNCH_X: c.launch_x, kn.P_LAUNCH_Y_LOW: c.launch_y_low,
+        kn.P_LAUNCH_Y_HIGH: c.launch_y_high, kn.P_HIT_REACH: c.hit_reach, kn.P_MAX_VY: c.max_vy,
+    }  # fmt: skip
 
 
 class PixelDrawer:
-    """Draws the court of ``num_envs`` games as ``frame_size`` x ``frame_size`` grayscale frames.
-
-    Court ``x`` maps to columns (paddle on the right), court ``y`` to rows (top wall on row 0).
-    """
+    """Draws ``num_envs`` games' frames from given states (the env draws its own in the kernel)."""
 
     def __init__(self, num_envs: int, frame_size: int, court: Court, trail: bool = True) -> None:
-        s = frame_size
-        self.num_envs, self.frame_size, self.court, self.trail = num_envs, s, court, trail
-        self.ball_px = max(1, round(2 * court.ball_radius * s))
-        self.paddle_h_px = max(1, round(2 * court.paddle_half * s))
-        paddle_w_px = max(1, round(court.paddle_width * s))
-        self.paddle_col = min(round(court.paddle_face * s), s - paddle_w_px)
-        self._base = (np.arange(num_envs, dtype=np.int64) * s * s)[:, None]
-        self._ball_offsets = _sprite_offsets(self.ball_px, self.ball_px, s)[None, :]
-        self._paddle_offsets = _sprite_offsets(self.paddle_h_px, paddle_w_px, s)[None, :]
-
-    def ball_corner(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Top-left (row, col) pixel of the ball sprite centred at court ``(x, y)``."""
-        s, r, last = self.frame_size, self.court.ball_radius, self.frame_size - self.ball_px
-        row = np.clip(np.rint((1.0 - y - r) * s), 0, last).astype(np.int64)
-        col = np.clip(np.rint((x - r) * s), 0, last).astype(np.int64)
-        return row, col
-
-    def paddle_row(self, paddle_y: np.ndarray) -> np.ndarray:
-        """Top pixel row of the paddle centred at court height ``paddle_y``."""
-        s, h = self.frame_size, self.court.paddle_half
-        return np.clip(np.rint((1.0 - paddle_y - h) * s), 0, s - self.paddle_h_px).astype(np.int64)
+        self.num_envs, self.frame_size = num_envs, frame_size
+        self._P = np.zeros(kn.NP)
+        for slot, value in {**court_settings(court), **frame_layout(frame_size, court)}.items():
+            self._P[slot] = value
+        self._P[kn.P_TRAIL] = trail
 
     def draw(
         self,
@@ -59,14 +61,9 @@ class PixelDrawer:
         prev_y: np.ndarray,
     ) -> np.ndarray:
         """Fresh frames ``(N, S, S, 1)`` uint8 of the given states."""
-        s = self.frame_size
-        frames = np.zeros((self.num_envs, s, s, 1), dtype=np.uint8)
-        flat = frames.reshape(-1)
-        if self.trail:
-            row, col = self.ball_corner(prev_x, prev_y)
-            flat[self._base + (row * s + col)[:, None] + self._ball_offsets] = TRAIL
-        corner = self.paddle_row(paddle_y) * s + self.paddle_col
-        flat[self._base + corner[:, None] + self._paddle_offsets] = PADDLE
-        row, col = self.ball_corner(ball_x, ball_y)
-        flat[self._base + (row * s + col)[:, None] + self._ball_offsets] = BALL
+        F = np.zeros((self.num_envs, kn.NF))
+        F[:, kn.PADDLE_Y], F[:, kn.BALL_X], F[:, kn.BALL_Y] = paddle_y, ball_x, ball_y
+        F[:, kn.PREV_X], F[:, kn.PREV_Y] = prev_x, prev_y
+        frames = np.zeros((self.num_envs, self.frame_size, self.frame_size, 1), np.uint8)
+        kn.draw_frames(F, self._P, frames)
         return frames

@@ -171,17 +171,21 @@ def _check_env(config: ExperimentConfig, source: str) -> None:
         if params_class is None:
             _check_kwargs(cls, kwargs, key, source)
             continue
+        known = {f.name for f in dataclasses.fields(params_class)}
+        for name in kwargs:
+            if name not in known:
+                raise _fail(source, f"unknown key '{key}.{name}' for {cls.__name__} "
+                                    f"(known: {', '.join(sorted(known))})")
         try:
             params_class(**kwargs)
-        except TypeError as error:
-            raise _fail(source, f"'{key}': {error}") from None
-        except ValueError as error:
-            raise _fail(source, f"'{key}': {error}") from None
-    declared = getattr(cls, "episode_metric_names", None)
-    if declared is None and not config.env.id.startswith("rl_lab/"):
-        declared = ()  # other envs report no episode measures: only `survived` is known
-    metrics = (SURVIVED, *(declared or ()))
-    if config.success_metric and declared is not None and config.success_metric not in metrics:
+        except (TypeError, ValueError) as error:
+            # The params objects' messages start with the argument's name: make it the full key.
+            name, _, rest = str(error).partition(" ")
+            message = f"'{key}.{name}' {rest}" if name in known else f"'{key}': {error}"
+            raise _fail(source, message) from None
+    # Gymnasium's own envs report no episode measures: for them only `survived` is known.
+    metrics = (SURVIVED, *getattr(cls, "episode_metric_names", ()))
+    if config.success_metric and config.success_metric not in metrics:
         raise _fail(source, f"'success_metric' {config.success_metric!r} is not measured by "
                             f"{config.env.id} (known: {', '.join(metrics)})")
     if not math.isfinite(config.success_threshold):

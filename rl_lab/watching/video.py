@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_lab.errors import LabError
 from rl_lab.runs import atomic
 
 GIF_MAX_WIDTH = 480  # TensorBoard shows images at their own size: keep them readable in a browser
@@ -32,7 +33,10 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
                 padded[: frame.shape[0], : frame.shape[1]] = frame
                 video.append_data(padded)
 
-    atomic.write_with(path, writer)
+    try:
+        atomic.write_with(path, writer)
+    except (OSError, RuntimeError) as error:  # ffmpeg gone, disk full, an unwritable folder
+        raise LabError(f"{path}: cannot write the video ({error})") from None
     return path
 
 
