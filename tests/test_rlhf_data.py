@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rl_lab.envs.text.labeller import Labeller, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
 from rl_lab.rlhf.data import read_ranked_jsonl, write_ranked_jsonl
+from rl_lab.rlhf.labeller import Labeller, make_ranked_set
 
 WORLD = TextWorld()
 GOOD = {"prompt": "weather", "responses": ["the sun is rain", "", "rain"], "ranking": [0, 2, 1]}

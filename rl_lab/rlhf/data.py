@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from rl_lab.atomic import write_text
-from rl_lab.envs.text.labeller import RankedSet
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
+from rl_lab.rlhf.labeller import RankedSet
 
 KEYS = ("prompt", "responses", "ranking")
 

@@ -16,10 +16,10 @@ import numpy as np
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.utils.tensorboard import SummaryWriter
 
-from rl_lab.envs.text.labeller import Labeller, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.rlhf.best_of_n import run_best_of_n
 from rl_lab.rlhf.evaluation import PolicyEval, evaluate_policy
+from rl_lab.rlhf.labeller import Labeller, make_ranked_set
 from rl_lab.rlhf.overopt_fit import fit_gao
 from rl_lab.rlhf.ppo_stage import run_ppo
 from rl_lab.rlhf.reward_training import make_reward_model, score_responses, train_reward_model

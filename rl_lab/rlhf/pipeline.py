@@ -20,13 +20,13 @@ from torch.utils.tensorboard import SummaryWriter
 from rl_lab import toml_writer
 from rl_lab.atomic import write_json, write_text, write_with
 from rl_lab.envs.text.gold import gold_reward
-from rl_lab.envs.text.labeller import Labeller, RankedSet, bayes_ceiling, expected_accuracy, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.rlhf.best_of_n import run_best_of_n
 from rl_lab.rlhf.data import read_ranked_jsonl, write_ranked_jsonl
 from rl_lab.rlhf.dpo import train_dpo
 from rl_lab.rlhf.evaluation import PolicyEval, evaluate_policy, win_rate
 from rl_lab.rlhf.generation import frozen_copy, make_policy, policy_kwargs_for, sample_responses
+from rl_lab.rlhf.labeller import Labeller, RankedSet, bayes_ceiling, expected_accuracy, make_ranked_set
 from rl_lab.rlhf.overopt import run_overoptimisation
 from rl_lab.rlhf.plot import plot_gold_vs_kl
 from rl_lab.rlhf.ppo_stage import run_ppo
