@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
     rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
     rlhf.add_argument("--ranked-data", type=Path, default=None, help="JSONL rankings to learn from")
+    rlhf.add_argument("--eval-rankings", type=Path, default=None, metavar="FILE",
+                      help="with --ranked-data: your held-out rankings; a judge fitted on them alone "
+                           "says how often each policy's response would be ranked above SFT's")
+    rlhf.add_argument("--gold", default=None, metavar="MODULE:FUNCTION",
+                      help="with --ranked-data: your scorer, FUNCTION(prompts, responses) -> scores")
     rlhf.add_argument("--seed", type=int, default=None)
     rlhf.add_argument("--runs-dir", type=Path, default=Path("runs"))
     rlhf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -187,7 +192,8 @@ def _cmd_report(args: argparse.Namespace) -> None:
 def _cmd_rlhf(args: argparse.Namespace) -> None:
     from rl_lab.rlhf.pipeline import format_rlhf_summary, run_rlhf
 
-    run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides)
+    run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides,
+                   eval_rankings=args.eval_rankings, gold=args.gold)
     print(format_rlhf_summary(run))
     print(f"run directory: {run}")
     print(f"tensorboard: tensorboard --logdir {args.runs_dir}")
