@@ -235,10 +235,21 @@ def run_rlhf(
     ``gold``: ``module:function``, the user's own scorer (see :mod:`rl_lab.rlhf.judges`).
     """
     inputs = prepare(experiment, ranked_data, seed, overrides, eval_rankings, gold)
+    run_dir = Path(runs_dir) / inputs.config.name / str(inputs.config.seed)
+    stage = _fresh_stage(run_dir)
+    try:
+        _run(inputs, stage)
+    except BaseException:  # failed or interrupted: the finished run (if any) stays as it was
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _publish(stage, run_dir)
+    return run_dir
+
+
+def _run(inputs: Inputs, stage: Path) -> None:
+    """Every step of the pipeline, writing into ``stage``."""
     config, world, judges = inputs.config, inputs.world, inputs.judges
     seed = config.seed
-    run_dir = Path(runs_dir) / config.name / str(seed)
-    stage = _fresh_stage(run_dir)
     write_text(stage / "config.toml", toml_writer.dumps(run_config_text(config, inputs.run_table)))
     seed_everything(seed, config.torch_threads)
     started = time.perf_counter()
@@ -357,5 +368,3 @@ def run_rlhf(
     summary["plot"] = "gold_vs_kl.png" if synthetic else "score_vs_kl.png"
     plot_vs_kl(stage / summary["plot"], summary)
     write_json(stage / "summary.json", summary)
-    _publish(stage, run_dir)
-    return run_dir
