@@ -185,6 +185,8 @@ def read_run_config(run_dir: Path) -> tuple[RLHFConfig, dict[str, Any]]:
     path = Path(run_dir) / "config.toml"
     if not Path(run_dir).is_dir():
         raise LabError(f"{run_dir}: no such run directory")
+    if not path.is_file():
+        raise LabError(f"{run_dir}: not a run directory (no config.toml)")
     data = read_toml(path)
     run = data.pop(RUN_TABLE, None)
     if not isinstance(run, dict) or run.get("kind") != KIND:
@@ -192,3 +194,12 @@ def read_run_config(run_dir: Path) -> tuple[RLHFConfig, dict[str, Any]]:
     config = parse_dataclass(RLHFConfig, data, str(path))
     _check(config, str(path))
     return config, run
+
+
+def is_rlhf_run(run_dir: Path) -> bool:
+    """Whether ``run_dir`` was written by ``rl-lab rlhf`` (its config.toml's [run] kind says so)."""
+    try:
+        run = read_toml(Path(run_dir) / "config.toml").get(RUN_TABLE)
+    except LabError:
+        return False
+    return isinstance(run, dict) and run.get("kind") == KIND
