@@ -154,3 +154,11 @@ def test_malformed_ranked_data_fails_before_any_training(tmp_path: Path) -> None
     with pytest.raises(LabError, match=r"bad\.jsonl:1"):
         run_rlhf("rlhf_toy", ranked_data=bad, runs_dir=tmp_path / "runs", seed=0)
     assert not (tmp_path / "runs").exists()  # validated before anything was written
+
+
+def test_summary_of_an_older_run_is_one_line(tmp_path: Path) -> None:
+    from rl_lab.rlhf.report import format_rlhf_summary
+
+    (tmp_path / "summary.json").write_text(json.dumps({"sft": {"gold": 1.0}, "ppo": {}}))
+    with pytest.raises(LabError, match="not written by this rl-lab's `rl-lab rlhf`"):
+        format_rlhf_summary(tmp_path)

@@ -13,6 +13,7 @@ from typing import Any
 
 from rl_lab.errors import LabError
 from rl_lab.rlhf.evaluation import REWARD_MODEL
+from rl_lab.rlhf.settings import KIND
 
 
 def read_rlhf_summary(run_dir: Path) -> dict[str, Any]:
@@ -73,6 +74,9 @@ def _stage_lines(name: str, stage: dict[str, Any], sft: dict[str, Any], judges: 
 def format_rlhf_summary(run_dir: Path) -> str:
     """A few human lines of the headline results of an RLHF run directory."""
     s = read_rlhf_summary(run_dir)
+    if s.get("kind") != KIND:
+        path = Path(run_dir) / "summary.json"
+        raise LabError(f"{path}: not written by this rl-lab's `rl-lab rlhf` (no kind {KIND!r}); run it again")
     judges, sft, ppo = s["judges"], s["sft"], s["ppo"]
     lines = [_rankings_line(s), *_reward_model_lines(s)]
     if not judges:
