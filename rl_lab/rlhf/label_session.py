@@ -6,7 +6,8 @@ last key back, ``s`` skips the round, ``q`` or Ctrl-C ends the session. With K =
 a pair. Every finished ranking is appended to FILE at once (written, flushed and fsynced) in the
 ranked-data format of :mod:`rl_lab.rlhf.data`, so FILE feeds ``rl-lab rlhf --ranked-data``
 directly; Ctrl-C loses only the ranking being typed. Running the same command again continues
-the file: the prompts go on where they stopped and new responses are drawn.
+the file: the prompts go on where they stopped and new responses are drawn. The draws depend on
+--seed and the file's name, so a second file (held-out rankings) gets other responses.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import os
 import sys
 import termios
 import tty
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -127,13 +129,15 @@ def run_label_session(path: Path, run_dir: Path, stage: str = "sft", k: int = 4,
     console.print(f"already in {path.name}: {done}")
     console.print(f"ranking {stage.upper()} responses of {run_dir} into {path}")
     console.print("type the numbers best first; Backspace undoes, s skips, q or Ctrl-C quits")
+    # Another file (e.g. held-out rankings for --eval-rankings) gets other responses to rank.
+    stream = (seed * 1_000_003 + zlib.crc32(path.name.encode())) % 2**62
     saved = 0
     with keystrokes(fd) as key:
         try:
             while True:
                 number = done + saved
                 p = prompts[number % len(prompts)]
-                generator = torch.Generator().manual_seed(seed * 1_000_003 + number)
+                generator = torch.Generator().manual_seed(stream + number)
 
                 def draw(n: int, p: int = p, generator: torch.Generator = generator) -> np.ndarray:
                     return sample_responses(policy, world, np.full(n, p), generator)
