@@ -47,7 +47,7 @@ def builtin_gold(world: TextWorld) -> Judge:
 def fitted_judge(world: TextWorld, ranked: RankedSet, name: str) -> Judge:
     """A bag-of-words Bradley-Terry model fitted on ``ranked`` (the user's held-out rankings) only."""
     model = BagOfWordsScorer(world).fit(ranked)
-    return Judge("eval_model", f"a model fitted on {name} only", model.score)
+    return Judge("eval_model", f"the judge fitted on {name}", model.score)
 
 
 def load_scorer(spec: str, world: TextWorld) -> Judge:

@@ -47,7 +47,7 @@ def _reward_model_lines(s: dict[str, Any]) -> list[str]:
                  f"(ceiling {rm['heldout_labeller_bayes_ceiling']:.3f})")
     lines = [line]
     for key, label in s["judges"].items():
-        lines.append(f"  {label} on the same held-out rankings: {rm['judges_heldout_accuracy'][key]:.3f}")
+        lines.append(f"  {label}, on the same held-out rankings: {rm['judges_heldout_accuracy'][key]:.3f}")
     if "grouped_vs_pairs" in rm:
         cmp = rm["grouped_vs_pairs"]
         lines.append(f"  grouped vs shuffled pairs at {cmp['epochs']} passes: held-out "
@@ -91,6 +91,8 @@ def format_rlhf_summary(run_dir: Path) -> str:
     lines += _stage_lines(f"best-of-{bon['n'][-1]}", last, sft, judges, fit)
     if "dpo" in s:
         lines += _stage_lines("DPO", s["dpo"], sft, judges, f" (β {s['dpo']['beta']:g})")
+    if s["rankings"]["source"] == "file":
+        lines.append("over-optimisation demo: not run (it is made from the built-in labeller's rankings)")
     if "overopt" in s:
         rl = s["overopt"]["rl"]
         lines.append(
