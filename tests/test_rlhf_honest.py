@@ -113,7 +113,7 @@ def test_nothing_is_called_gold_and_the_data_is_recorded(run: Path) -> None:
     from rl_lab.rlhf.report import format_rlhf_summary
 
     text = format_rlhf_summary(run)
-    assert "gold" not in text.lower() and "labeller" not in text
+    assert "gold" not in text.lower() and "held-out labeller" not in text and "Bayes" not in text
     assert "reward-model score" in text and "+-" not in text
     summary = json.loads((run / "summary.json").read_text())
     assert summary["kind"] == "rlhf" and "gold" not in summary["sft"] and "overopt" not in summary

@@ -113,3 +113,19 @@ def test_run_inputs_are_checked_before_anything_is_written(tmp_path: Path) -> No
     assert inputs.run_table["ranked_data"]["lines"] == 60 and inputs.judges == []
     assert json.loads(json.dumps(inputs.run_table))  # plain data, ready for config.toml
     assert sorted(p.name for p in tmp_path.iterdir()) == ["few.jsonl", "mine.jsonl"]  # nothing else
+
+
+def test_repetition_probe_finds_the_liked_word_and_compares_judges() -> None:
+    from rl_lab.rlhf.probe import repetition_probe
+
+    sun = WORLD.word_id["sun"]
+
+    def counts_sun(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:  # an exploitable proxy
+        return (responses == sun).sum(axis=1).astype(float)
+
+    def saturates(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:  # the preference
+        return np.minimum((responses == sun).sum(axis=1), 1).astype(float)
+
+    probe = repetition_probe(WORLD, counts_sun, {"scorer": saturates})
+    assert probe["words"] == ["sun"] * WORLD.n_prompts and (probe["few"], probe["many"]) == (2, 6)
+    assert probe["reward_model"] == [2.0, 6.0] and probe["scorer"] == [1.0, 1.0]

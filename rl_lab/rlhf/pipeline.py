@@ -57,6 +57,7 @@ from rl_lab.rlhf.labeller import Labeller, RankedSet, bayes_ceiling, expected_ac
 from rl_lab.rlhf.overopt import run_overoptimisation
 from rl_lab.rlhf.plot import plot_vs_kl
 from rl_lab.rlhf.ppo_stage import run_ppo
+from rl_lab.rlhf.probe import repetition_probe
 from rl_lab.rlhf.report import format_rlhf_summary, read_rlhf_summary
 from rl_lab.rlhf.reward_training import make_reward_model, score_responses, train_reward_model
 from rl_lab.rlhf.settings import KIND, RLHFConfig, load_rlhf_config, run_config_text
@@ -293,6 +294,8 @@ def _run(inputs: Inputs, stage: Path) -> None:
     ref_samples = sample_responses(sft, world, ref_prompts, torch.Generator().manual_seed(seed + 1))
     rm.normalise(torch.as_tensor(ref_prompts), torch.as_tensor(world.with_eos(ref_samples)))
     save_weights(stage / REWARD_MODEL_FILE, rm)
+    rm_summary["repetition_probe"] = repetition_probe(
+        world, lambda p, r: score_responses(rm, world, p, r), {j.key: j.score for j in judges})
     summary["sft"] = {"nll_per_token": sft_losses[-1], "hidden_language_nll": floor}
     summary["reward_model"] = rm_summary
 

@@ -48,6 +48,14 @@ def _reward_model_lines(s: dict[str, Any]) -> list[str]:
     lines = [line]
     for key, label in s["judges"].items():
         lines.append(f"  {label}, on the same held-out rankings: {rm['judges_heldout_accuracy'][key]:.3f}")
+    probe = rm.get("repetition_probe")
+    if probe:
+        said = f"said {probe['few']} -> {probe['many']} times"
+        scores = [("reward model", probe["reward_model"])]
+        scores += [(label, probe[key]) for key, label in s["judges"].items()]
+        words = ", ".join(list(dict.fromkeys(probe["words"]))[:3])
+        lines.append(f"  repeating its favourite word ({words}), {said}: "
+                     + "; ".join(f"{who} {a:.2f} -> {b:.2f}" for who, (a, b) in scores))
     if "grouped_vs_pairs" in rm:
         cmp = rm["grouped_vs_pairs"]
         lines.append(f"  grouped vs shuffled pairs at {cmp['epochs']} passes: held-out "
