@@ -238,16 +238,18 @@ def run_rlhf(
     inputs = prepare(experiment, ranked_data, seed, overrides, eval_rankings, gold)
     run_dir = Path(runs_dir) / inputs.config.name / str(inputs.config.seed)
     stage = _fresh_stage(run_dir)
+    writer = SummaryWriter(str(stage / "tensorboard"))
     try:
-        _run(inputs, stage)
+        _run(inputs, stage, writer)
     except BaseException:  # failed or interrupted: the finished run (if any) stays as it was
+        writer.close()  # its thread would go on writing into the directory being removed
         shutil.rmtree(stage, ignore_errors=True)
         raise
     _publish(stage, run_dir)
     return run_dir
 
 
-def _run(inputs: Inputs, stage: Path) -> None:
+def _run(inputs: Inputs, stage: Path, writer: SummaryWriter) -> None:
     """Every step of the pipeline, writing into ``stage``."""
     config, world, judges = inputs.config, inputs.world, inputs.judges
     seed = config.seed
@@ -255,7 +257,6 @@ def _run(inputs: Inputs, stage: Path) -> None:
     seed_everything(seed, config.torch_threads)
     started = time.perf_counter()
     rng = np.random.default_rng(seed)
-    writer = SummaryWriter(str(stage / "tensorboard"))
     synthetic = inputs.train is None
     summary: dict[str, Any] = {
         "kind": KIND, "experiment": config.name, "seed": seed, "torch_threads": config.torch_threads,

@@ -128,8 +128,11 @@ def run_ppo(
     callback = KLControllerCallback(venv, settings, lambda: evaluate(model.policy), checkpoints)
     callback.init_callback(model)
     callback.record_eval()  # the starting point: the SFT policy itself
-    model.learn(settings.total_timesteps, callback=callback, log_interval=1, progress_bar=progress)
-    if callback.rollouts % settings.eval_every:
-        callback.record_eval()
-        model.logger.dump(model.num_timesteps)
+    try:
+        model.learn(settings.total_timesteps, callback=callback, log_interval=1, progress_bar=progress)
+        if callback.rollouts % settings.eval_every:
+            callback.record_eval()
+            model.logger.dump(model.num_timesteps)
+    finally:  # the event file is complete, and no writer thread outlives a failed run
+        model.logger.close()
     return PPOResult(model, venv, checkpoints)
