@@ -4,6 +4,7 @@ checks made before a run touches disk."""
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -92,7 +93,8 @@ def test_gold_scorer_gets_texts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         "def score(prompts, responses):\n"
         "    return [len(r) + (p == 'music') for p, r in zip(prompts, responses)]\n"
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # restored afterwards
+    monkeypatch.chdir(tmp_path)  # found in the current directory, as a user's file would be
     judge = load_scorer("prefs_ok:score", WORLD)
     scores = judge.score(np.array([WORLD.prompt_id["music"], 0]), _encode(["the song", ""]))
     assert scores.tolist() == [9.0, 0.0] and judge.label == "your scorer prefs_ok:score"

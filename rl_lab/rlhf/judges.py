@@ -7,14 +7,17 @@ reward model alone (it is the proxy a policy learns to please):
   labeller (it is that labeller's preference);
 * ``eval_model``: a Bradley-Terry bag-of-words model fitted on the user's held-out rankings file
   only (``--eval-rankings FILE``);
-* ``scorer``: the user's own function (``--gold module:function``), called as
+* ``scorer``: the user's own function (``--gold module:function``, imported from the current
+  directory or the Python path), called as
   ``function(prompts: list[str], responses: list[str]) -> sequence of floats`` (higher is better).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -55,6 +58,8 @@ def load_scorer(spec: str, world: TextWorld) -> Judge:
     if not _SPEC.match(spec):
         raise LabError(f"--gold {spec!r}: expected module:function, e.g. my_prefs:score")
     module_name, function_name = spec.split(":")
+    if os.getcwd() not in sys.path:  # the console script does not put the current directory there
+        sys.path.insert(0, os.getcwd())
     try:
         module = importlib.import_module(module_name)
     except Exception as error:  # the user's module may raise anything while importing
