@@ -108,12 +108,32 @@ def _parser() -> argparse.ArgumentParser:
     zoo = sub.add_parser("export-zoo", help="RL Zoo hyperparameter files from the lab's experiments")
     zoo.add_argument("directory", type=Path, help="where to write ppo.yml, dqn.yml, sac.yml")
 
-    rlhf = sub.add_parser("rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)")
-    rlhf.add_argument("experiment", nargs="?", default="rlhf_toy")
+    rlhf = sub.add_parser(
+        "rlhf", help="the RLHF toy: SFT -> reward model -> PPO (+ best-of-n, DPO)",
+        description="rl-lab rlhf [EXPERIMENT] runs the pipeline; rl-lab rlhf sample RUN shows what each "
+                    "stage's policy writes; rl-lab rlhf label FILE lets you rank responses yourself.",
+    )
+    rlhf.add_argument("experiment", nargs="?", default="rlhf_toy",
+                      help="experiment name or TOML file (default rlhf_toy), or the tool `sample` or `label`")
+    rlhf.add_argument("target", nargs="?", default=None, metavar="RUN|FILE",
+                      help="sample: an RLHF run directory; label: the JSONL file your rankings go to")
     rlhf.add_argument("--ranked-data", type=Path, default=None, help="JSONL rankings to learn from")
+    rlhf.add_argument("--eval-rankings", type=Path, default=None, metavar="FILE",
+                      help="with --ranked-data: your held-out rankings; a judge fitted on them alone "
+                           "says how often each policy's response would be ranked above SFT's")
+    rlhf.add_argument("--gold", default=None, metavar="MODULE:FUNCTION",
+                      help="with --ranked-data: your scorer, FUNCTION(prompts, responses) -> scores")
     rlhf.add_argument("--seed", type=int, default=None)
     rlhf.add_argument("--runs-dir", type=Path, default=Path("runs"))
     rlhf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    rlhf.add_argument("--prompt", default=None, help="sample/label: this prompt only (default: all)")
+    rlhf.add_argument("--n", type=_positive, default=None,
+                      help="sample: responses per prompt and stage (default 2); label: responses to rank "
+                           "per prompt (default 4; 2 ranks a pair at a time)")
+    rlhf.add_argument("--from", dest="from_run", type=Path, default=None, metavar="RUN",
+                      help="label: the RLHF run whose policy writes the responses")
+    rlhf.add_argument("--stage", choices=["sft", "ppo", "dpo"], default="sft",
+                      help="label: which of the run's policies writes them (default sft)")
     return parser
 
 
@@ -225,10 +245,45 @@ def _cmd_report(args: argparse.Namespace) -> None:
     print(f"curves: {png_path}")
 
 
+def _rlhf_sample(args: argparse.Namespace) -> None:
+    from rl_lab.rlhf.sample import sample_stages, samples_table
+
+    print(samples_table(sample_stages(Path(args.target), args.prompt, args.n or 2, args.seed or 0)))
+
+
+def _rlhf_label(args: argparse.Namespace) -> None:
+    if args.from_run is None:
+        raise LabError("rlhf label: give --from RUN, a finished `rl-lab rlhf` run whose policy writes them")
+    from rl_lab.rlhf.label_session import run_label_session
+
+    run_label_session(Path(args.target), args.from_run, args.stage, args.n or 4, args.prompt, args.seed or 0)
+
+
+RLHF_TOOLS = {"sample": _rlhf_sample, "label": _rlhf_label}
+
+
 def _cmd_rlhf(args: argparse.Namespace) -> None:
     from rl_lab.rlhf.pipeline import format_rlhf_summary, run_rlhf
 
-    run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides)
+    tool = RLHF_TOOLS.get(args.experiment)
+    given = {"--ranked-data": args.ranked_data, "--eval-rankings": args.eval_rankings, "--gold": args.gold,
+             "--runs-dir": args.runs_dir != Path("runs"), "--set": args.overrides, "--prompt": args.prompt,
+             "--n": args.n, "--from": args.from_run, "--stage": args.stage != "sft"}
+    allowed = {"sample": {"--prompt", "--n"}, "label": {"--prompt", "--n", "--from", "--stage"}}.get(
+        args.experiment, {"--ranked-data", "--eval-rankings", "--gold", "--runs-dir", "--set"})
+    for flag, value in given.items():
+        if value and flag not in allowed:
+            raise LabError(f"rlhf {args.experiment}: {flag} does not apply")
+    if tool is not None:
+        if args.target is None:
+            what = "run directory" if tool is _rlhf_sample else "file to write rankings to"
+            raise LabError(f"rlhf {args.experiment}: name the {what}")
+        tool(args)
+        return
+    if args.target is not None:
+        raise LabError(f"rlhf: unexpected argument {args.target!r} (tools: {', '.join(RLHF_TOOLS)})")
+    run = run_rlhf(args.experiment, args.ranked_data, args.runs_dir, args.seed, args.overrides,
+                   eval_rankings=args.eval_rankings, gold=args.gold)
     print(format_rlhf_summary(run))
     print(f"run directory: {run}")
     print(f"tensorboard: {tensorboard_command(args.runs_dir)}")

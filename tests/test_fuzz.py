@@ -279,7 +279,9 @@ def test_damaged_run_directories_are_one_line(finished_run: Path, tmp_path: Path
                      ["report", str(path), "--output", str(tmp_path / "rep")]):
             signal.alarm(CASE_SECONDS)
             code, err = _run(verb, capsys)
-            assert code == 2, (name, verb, err)
+            # A report reads the summary and the curves, not the model: a damaged model.zip is no error there.
+            expected = 0 if (name, verb[0]) == ("truncated model", "report") else 2
+            assert code == expected, (name, verb, err)
 
 
 def test_a_malicious_model_zip_runs_nothing_from_the_cli(finished_run: Path, tmp_path: Path, capsys) -> None:

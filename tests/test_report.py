@@ -168,10 +168,11 @@ def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None
     other_run = _write_run(tmp_path, other, 0, [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0})
     with pytest.raises(LabError, match=r"mixed runs: .* experiment 'cartpole_ppo' but .* 'cartpole_other'"):
         resolve_run_dirs(["cartpole_ppo", str(other_run)], runs_dir)
-    (other_run / "sft_policy.pt").write_bytes(b"")
+    config_text = (other_run / layout.CONFIG).read_text()
+    (other_run / layout.CONFIG).write_text(config_text + '\n[run]\nkind = "rlhf"\n')
     with pytest.raises(LabError, match="an RLHF run, not a training run"):
         resolve_run_dirs([str(other_run)], runs_dir)
-    (other_run / "sft_policy.pt").unlink()
+    (other_run / layout.CONFIG).write_text(config_text)
     (other_run / layout.SUMMARY).write_text("{not json")
     with pytest.raises(LabError, match=r"summary\.json: malformed JSON"):
         load_run(other_run)

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rl_lab.envs.text.labeller import Labeller, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
-from rl_lab.rlhf.data import read_ranked_jsonl, write_ranked_jsonl
+from rl_lab.rlhf import data as data_module
+from rl_lab.rlhf.data import (
+    MIN_HELDOUT,
+    MIN_TRAIN,
+    read_ranked_jsonl,
+    read_regular_file,
+    split_heldout,
+    write_ranked_jsonl,
+)
+from rl_lab.rlhf.labeller import Labeller, make_ranked_set
 
 WORLD = TextWorld()
 GOOD = {"prompt": "weather", "responses": ["the sun is rain", "", "rain"], "ranking": [0, 2, 1]}
@@ -63,3 +72,49 @@ def test_empty_and_missing_files(tmp_path: Path) -> None:
         read_ranked_jsonl(empty, WORLD)
     with pytest.raises(LabError, match=r"nope\.jsonl: no such ranked-data file"):
         read_ranked_jsonl(tmp_path / "nope.jsonl", WORLD)
+
+
+def _lines(n: int) -> str:
+    return "".join(json.dumps(GOOD) + "\n" for _ in range(n))
+
+
+def test_bom_is_accepted_and_unknown_words_list_the_vocabulary(tmp_path: Path) -> None:
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + _lines(2).encode())
+    assert len(read_ranked_jsonl(path, WORLD)) == 2
+    path.write_text(json.dumps({**GOOD, "responses": ["the cat", "sun", "rain"]}) + "\n")
+    with pytest.raises(LabError, match=r"unknown word 'cat' \(vocabulary: the a is was .* moon\)"):
+        read_ranked_jsonl(path, WORLD)
+
+
+@pytest.mark.parametrize("n", [1, MIN_HELDOUT + MIN_TRAIN - 1])
+def test_too_few_rankings_to_hold_out_are_refused(tmp_path: Path, n: int) -> None:
+    path = tmp_path / "few.jsonl"
+    path.write_text(_lines(n))
+    data = read_ranked_jsonl(path, WORLD)
+    with pytest.raises(LabError, match=f"few.jsonl: {n} rankings, too few: need at least 50"):
+        split_heldout(data, 0.1, np.random.default_rng(0), path)
+    path.write_text(_lines(MIN_HELDOUT + MIN_TRAIN))
+    train, heldout = split_heldout(read_ranked_jsonl(path, WORLD), 0.1, np.random.default_rng(0), path)
+    assert (len(train), len(heldout)) == (MIN_TRAIN, MIN_HELDOUT)
+
+
+def test_non_regular_and_huge_files_are_refused_without_hanging(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    fifo = tmp_path / "pipe.jsonl"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    with pytest.raises(LabError, match="must be a regular file, not a named pipe"):
+        read_ranked_jsonl(fifo, WORLD)
+    with pytest.raises(LabError, match="must be a regular file, not a character device"):
+        read_ranked_jsonl(Path("/dev/zero"), WORLD)
+    with pytest.raises(LabError, match="must be a regular file, not a directory"):
+        read_ranked_jsonl(tmp_path, WORLD)
+    big = tmp_path / "big.jsonl"
+    big.write_text(_lines(3))
+    monkeypatch.setattr(data_module, "MAX_BYTES", 100)
+    with pytest.raises(LabError, match=r"big\.jsonl: the ranked-data file is \d+ bytes, more than the 100"):
+        read_ranked_jsonl(big, WORLD)
+    assert read_regular_file(big, 10_000, "ranked-data") == _lines(3)
+    (tmp_path / "latin.jsonl").write_bytes(b"\xff\xfe")
+    with pytest.raises(LabError, match="not UTF-8"):
+        read_regular_file(tmp_path / "latin.jsonl", 100, "ranked-data")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,8 @@ def test_dpo_loss_is_log2_at_the_reference() -> None:
     assert float(dpo_loss(x, x + 1, x, x + 1, beta=0.1)) == pytest.approx(np.log(2))
 
 
-def test_tiny_pipeline_runs_and_summarises(tmp_path: Path) -> None:
+def test_tiny_pipeline_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rl_lab.rlhf import pipeline
     from rl_lab.rlhf.pipeline import format_rlhf_summary, run_rlhf
 
     overrides = [
@@ -109,15 +111,37 @@ def test_tiny_pipeline_runs_and_summarises(tmp_path: Path) -> None:
     ]
     run = run_rlhf("rlhf_toy", runs_dir=tmp_path, seed=5, overrides=overrides)
     assert run == tmp_path / "rlhf_toy" / "5"
-    for name in ("config.toml", "summary.json", "gold_vs_kl.png", "rankings.jsonl", "model.zip"):
+    for name in ("config.toml", "summary.json", "gold_vs_kl.png", "rankings.jsonl", "model.zip",
+                 "sft_policy.pt", "ppo_policy.pt", "dpo_policy.pt", "reward_model.pt"):
         assert (run / name).is_file(), name
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["seed"] == 5 and len(summary["ppo"]["checkpoints"]) >= 2
-    assert "Bayes ceiling" in format_rlhf_summary(run)
-    # the reward model learns from any ranked-data file, e.g. the one just written
-    again = run_rlhf("rlhf_toy", ranked_data=run / "rankings.jsonl", runs_dir=tmp_path / "b", seed=5,
-                     overrides=[*overrides, "overopt.enabled=false"])
-    assert json.loads((again / "summary.json").read_text())["reward_model"]["data"].endswith("rankings.jsonl")
+    assert summary["seed"] == 5 and len(summary["ppo"]["checkpoints"]) >= 2 and summary["kind"] == "rlhf"
+    text = format_rlhf_summary(run)
+    assert "Bayes ceiling" in text and "by built-in gold reward" in text
+    assert all(f"({g:+.2f} SFT std)" in text for g in summary["ppo"]["gain_in_sft_std"].values())
+    rankings = tmp_path / "mine.jsonl"
+    shutil.copyfile(run / "rankings.jsonl", rankings)
+    finished = (run / "config.toml").read_bytes()
+
+    # A run that fails half-way leaves the finished run as it was, and no half-built directory.
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("DPO broke")
+
+    monkeypatch.setattr(pipeline, "train_dpo", broken)
+    with pytest.raises(RuntimeError, match="DPO broke"):
+        run_rlhf("rlhf_toy", ranked_data=rankings, runs_dir=tmp_path, seed=5, overrides=overrides)
+    assert (run / "config.toml").read_bytes() == finished and (run / "rankings.jsonl").is_file()
+    assert sorted(p.name for p in run.parent.iterdir()) == ["5"]
+    monkeypatch.undo()
+
+    # The reward model learns from any ranked-data file, e.g. the one just written; the new run
+    # replaces the old one whole: no stale synthetic rankings.jsonl, no gold figures.
+    again = run_rlhf("rlhf_toy", ranked_data=rankings, runs_dir=tmp_path, seed=5, overrides=overrides)
+    assert again == run and not (run / "rankings.jsonl").exists() and not (run / "gold_vs_kl.png").exists()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["reward_model"]["data"] == str(rankings.resolve()) and summary["judges"] == {}
+    assert "overopt" not in summary and "gold reward" not in format_rlhf_summary(run).lower()
+    assert "no independent judge" in format_rlhf_summary(run)
     with pytest.raises(LabError, match=r"unknown key 'ppo\.nope'"):
         run_rlhf("rlhf_toy", runs_dir=tmp_path, overrides=["ppo.nope=1"])
 
@@ -129,4 +153,12 @@ def test_malformed_ranked_data_fails_before_any_training(tmp_path: Path) -> None
     bad.write_text('{"prompt": "weather", "responses": []}\n')
     with pytest.raises(LabError, match=r"bad\.jsonl:1"):
         run_rlhf("rlhf_toy", ranked_data=bad, runs_dir=tmp_path / "runs", seed=0)
-    assert not (tmp_path / "runs" / "rlhf_toy" / "0" / "sft_policy.pt").exists()  # SFT never ran
+    assert not (tmp_path / "runs").exists()  # validated before anything was written
+
+
+def test_summary_of_an_older_run_is_one_line(tmp_path: Path) -> None:
+    from rl_lab.rlhf.report import format_rlhf_summary
+
+    (tmp_path / "summary.json").write_text(json.dumps({"sft": {"gold": 1.0}, "ppo": {}}))
+    with pytest.raises(LabError, match="not written by this rl-lab's `rl-lab rlhf`"):
+        format_rlhf_summary(tmp_path)

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from rl_lab.agents.reward_model import grouped_ranking_loss, pairwise_loss
-from rl_lab.envs.text.labeller import Labeller, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
+from rl_lab.rlhf.labeller import Labeller, make_ranked_set
 from rl_lab.rlhf.reward_training import (
     heldout_accuracy,
     make_reward_model,

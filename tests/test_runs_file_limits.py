@@ -52,13 +52,13 @@ def test_refuses_too_large_file(tmp_path: Path) -> None:
 def test_refuses_directory(tmp_path: Path) -> None:
     with pytest.raises(LabError) as error:
         read_regular_file(tmp_path, 100, "config")
-    assert one_line(error) == f"{tmp_path}: the config must be a regular file, not a directory"
+    assert one_line(error) == f"{tmp_path}: the config file must be a regular file, not a directory"
 
 
 def test_refuses_dev_zero() -> None:
     with pytest.raises(LabError) as error:
         read_regular_bytes(Path("/dev/zero"), 1 << 20, "ranked data")
-    assert one_line(error) == "/dev/zero: the ranked data must be a regular file, not a character device"
+    assert one_line(error) == "/dev/zero: the ranked data file must be a regular file, not a character device"
 
 
 def test_refuses_socket(tmp_path: Path) -> None:
@@ -117,7 +117,7 @@ def test_fifo_is_refused_without_hanging(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=REPO, check=True
     )
-    assert result.stdout == f"{fifo}: the ranked data must be a regular file, not a named pipe (FIFO)\n"
+    assert result.stdout == f"{fifo}: the ranked data file must be a regular file, not a named pipe (FIFO)\n"
 
 
 def test_fifo_swapped_in_after_stat_does_not_block(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

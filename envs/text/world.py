@@ -142,7 +142,7 @@ class TextWorld:
         words = text.split()
         unknown = [w for w in words if w not in self.word_id]
         if unknown:
-            raise ValueError(f"unknown word {unknown[0]!r}")
+            raise ValueError(f"unknown word {unknown[0]!r} (vocabulary: {' '.join(self.words)})")
         if len(words) > self.max_len:
             raise ValueError(f"{len(words)} words, more than the limit of {self.max_len}")
         out = np.full(self.max_len, self.pad_id, dtype=np.int64)

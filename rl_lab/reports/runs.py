@@ -27,7 +27,6 @@ TAGS = {
     "success_rate": "eval/success_rate",
 }
 
-RLHF_MARKER = "sft_policy.pt"  # only the RLHF pipeline writes it
 Series = dict[int, float]  # timestep -> value; a later value at the same step replaces an earlier one
 
 
@@ -85,7 +84,7 @@ def _runs_of(target: str, runs_dir: Path) -> list[Path]:
     if not seeds:
         raise LabError(f"{path}: no finished runs (no {path.name}/*/{layout.SUMMARY})")
     for seed_dir in seeds:
-        if (seed_dir / RLHF_MARKER).is_file():
+        if layout.is_rlhf_run(seed_dir):
             raise LabError(f"{seed_dir}: an RLHF run, not a training run (`rl-lab rlhf` prints its summary)")
     return seeds
 

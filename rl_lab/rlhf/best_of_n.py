@@ -51,17 +51,21 @@ def best_of_n_curve(proxy: np.ndarray, values: list[np.ndarray], ns: list[int]) 
     return curves
 
 
-def run_best_of_n(sample: Scorer, proxy_fn: Scorer, gold_fn: Scorer, prompts: np.ndarray,
-                  max_n: int) -> dict[str, list[float]]:
-    """Best-of-n curves for n = 1, 2, 4 … ``max_n``: n, kl, gold and proxy (means over prompts).
+def run_best_of_n(sample: Scorer, proxy_fn: Scorer, judges: dict[str, Scorer], prompts: np.ndarray,
+                  max_n: int) -> tuple[dict[str, list[float]], np.ndarray]:
+    """Best-of-n curves for n = 1, 2, 4 … ``max_n``: n, kl, proxy and each judge's score (means over
+    prompts), and the best-of-``max_n`` response of each prompt (by proxy).
 
     ``sample(prompts)`` returns one padded response per prompt (called once, ``max_n`` per
-    prompt); ``proxy_fn`` / ``gold_fn`` score (prompts, responses).
+    prompt); ``proxy_fn`` and the ``judges`` score (prompts, responses).
     """
     flat_prompts = np.repeat(prompts, max_n)
     responses = sample(flat_prompts)
     proxy = proxy_fn(flat_prompts, responses).reshape(len(prompts), max_n)
-    gold = gold_fn(flat_prompts, responses).reshape(len(prompts), max_n)
+    judged = {key: fn(flat_prompts, responses).reshape(len(prompts), max_n) for key, fn in judges.items()}
     ns = [2**k for k in range(int(np.log2(max_n)) + 1)]
-    gold_curve, proxy_curve = best_of_n_curve(proxy, [gold, proxy], ns)
-    return {"n": ns, "kl": best_of_n_kl(np.array(ns)).tolist(), "gold": gold_curve, "proxy": proxy_curve}
+    curves = best_of_n_curve(proxy, [proxy, *judged.values()], ns)
+    out: dict[str, list[float]] = {"n": ns, "kl": best_of_n_kl(np.array(ns)).tolist(), "proxy": curves[0]}
+    out.update(zip(judged, curves[1:], strict=True))
+    best = responses.reshape(len(prompts), max_n, -1)[np.arange(len(prompts)), np.argmax(proxy, axis=1)]
+    return out, best

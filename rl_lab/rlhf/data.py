@@ -5,23 +5,33 @@
 ``prompt`` is one of the toy's topics, each response is a string of space-separated words of the
 toy's vocabulary (at most ``max_len`` words; ``""`` is the empty response), and ``ranking`` lists
 the indices of ``responses`` from best to worst (a permutation of 0..K-1, K >= 2). Blank lines are
-skipped. Anything else is a :class:`LabError` naming the file and the line.
+skipped; a UTF-8 byte-order mark is accepted. Anything else is a :class:`LabError` naming the file
+and the line. Only regular files up to :data:`MAX_BYTES` are read (a FIFO or a device would hang
+or never end).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rl_lab.envs.text.labeller import RankedSet
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
+from rl_lab.rlhf.labeller import RankedSet
 from rl_lab.runs.atomic import write_text
+from rl_lab.runs.file_limits import read_regular_file
 
 KEYS = ("prompt", "responses", "ranking")
+MAX_BYTES = 64 * 2**20  # ~400k rankings of 6 responses: far above what a person ranks
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, hex (recorded in the run's config beside the path)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _parse_line(world: TextWorld, item: Any, where: str) -> tuple[int, np.ndarray, np.ndarray]:
@@ -61,12 +71,7 @@ def _parse_line(world: TextWorld, item: Any, where: str) -> tuple[int, np.ndarra
 def read_ranked_jsonl(path: Path, world: TextWorld) -> RankedSet:
     """Read and validate a ranked-data JSONL file (see the module docstring)."""
     path = Path(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise LabError(f"{path}: no such ranked-data file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise LabError(f"{path}: cannot read: {error}") from None
+    lines = read_regular_file(path, MAX_BYTES, "ranked-data").splitlines()
     prompts, responses, rankings = [], [], []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -100,3 +105,22 @@ def ranked_jsonl_lines(ranked: RankedSet, world: TextWorld) -> list[str]:
 def write_ranked_jsonl(path: Path, ranked: RankedSet, world: TextWorld) -> None:
     """Write ``ranked`` as JSONL (atomically)."""
     write_text(Path(path), "\n".join(ranked_jsonl_lines(ranked, world)) + "\n")
+
+
+MIN_HELDOUT = 25  # held-out rankings at least: fewer make the accuracy a coin toss
+MIN_TRAIN = 25  # rankings left to train the reward model on
+MIN_EVAL = 50  # rankings in an --eval-rankings file to fit a judge on
+
+
+def split_heldout(data: RankedSet, fraction: float, rng: np.random.Generator,
+                  path: Path) -> tuple[RankedSet, RankedSet]:
+    """Training and held-out rankings of a user's file: ``fraction`` of it (at least
+    :data:`MIN_HELDOUT`) held out at random, at least :data:`MIN_TRAIN` left; else a LabError."""
+    n_held = max(MIN_HELDOUT, round(fraction * len(data)))
+    if len(data) - n_held < MIN_TRAIN:
+        raise LabError(
+            f"{path}: {len(data)} rankings, too few: need at least {MIN_HELDOUT + MIN_TRAIN} "
+            f"({MIN_HELDOUT} held out to measure the reward model, {MIN_TRAIN} to train it)"
+        )
+    order = rng.permutation(len(data))
+    return data.subset(order[n_held:]), data.subset(order[:n_held])

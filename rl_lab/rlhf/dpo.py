@@ -13,9 +13,9 @@ from torch.nn import functional as F
 from tqdm import tqdm
 
 from rl_lab.agents.token_policy import policy_network_parameters
-from rl_lab.envs.text.labeller import RankedSet
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.rlhf.generation import frozen_copy, sequence_logprob
+from rl_lab.rlhf.labeller import RankedSet
 from rl_lab.rlhf.reward_training import ranked_pairs
 
 

@@ -16,10 +16,11 @@ import numpy as np
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch.utils.tensorboard import SummaryWriter
 
-from rl_lab.envs.text.labeller import Labeller, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.rlhf.best_of_n import run_best_of_n
 from rl_lab.rlhf.evaluation import PolicyEval, evaluate_policy
+from rl_lab.rlhf.judges import Judge
+from rl_lab.rlhf.labeller import Labeller, make_ranked_set
 from rl_lab.rlhf.overopt_fit import fit_gao
 from rl_lab.rlhf.ppo_stage import run_ppo
 from rl_lab.rlhf.reward_training import make_reward_model, score_responses, train_reward_model
@@ -35,7 +36,7 @@ def run_overoptimisation(
     rng: np.random.Generator,
     seed: int,
     sample: Callable[[np.ndarray], np.ndarray],
-    gold_fn: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    gold: Judge,
     bon_prompts: np.ndarray,
     run_dir: Path,
     writer: SummaryWriter,
@@ -53,7 +54,7 @@ def run_overoptimisation(
     eval_prompts = np.repeat(np.arange(world.n_prompts), config.eval.samples_per_prompt)
 
     def evaluate(policy: ActorCriticPolicy) -> PolicyEval:
-        return evaluate_policy(policy, ref, world, weak, eval_prompts, seed + 7)
+        return evaluate_policy(policy, ref, world, weak, [gold], eval_prompts, seed + 7)
 
     settings = dataclasses.replace(config.ppo, total_timesteps=o.total_timesteps, init_beta=o.beta,
                                    target_kl=0.0, eval_every=o.eval_every)
@@ -65,14 +66,14 @@ def run_overoptimisation(
         writer.add_scalar("overopt/rl_proxy", c["proxy"], int(c["timesteps"]))
         writer.add_scalar("overopt/rl_kl", c["kl"], int(c["timesteps"]))
     kl = np.array([c["kl"] for c in checkpoints])
-    gold = np.array([c["gold"] for c in checkpoints])
+    gold_curve = np.array([c["gold"] for c in checkpoints])
     proxy = np.array([c["proxy"] for c in checkpoints])
-    peak = int(np.argmax(gold))
+    peak = int(np.argmax(gold_curve))
 
     def proxy_fn(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:
         return score_responses(weak, world, prompts, responses)
 
-    bon = run_best_of_n(sample, proxy_fn, gold_fn, bon_prompts, config.best_of_n.max_n)
+    bon, _ = run_best_of_n(sample, proxy_fn, {gold.key: gold.score}, bon_prompts, config.best_of_n.max_n)
     bon["fit"] = fit_gao(np.array(bon["kl"]), np.array(bon["gold"]) - bon["gold"][0], "bon")
     for n, g, p in zip(bon["n"], bon["gold"], bon["proxy"], strict=True):
         writer.add_scalar("overopt/best_of_n_gold", g, n)
@@ -80,10 +81,11 @@ def run_overoptimisation(
     return {
         "rankings": o.rankings, "beta": o.beta,
         "rl": {
-            "checkpoints": checkpoints, "fit": fit_gao(kl, gold - gold[0], "rl"),
-            "peak_gold": float(gold[peak]), "peak_kl": float(kl[peak]), "final_gold": float(gold[-1]),
+            "checkpoints": checkpoints, "fit": fit_gao(kl, gold_curve - gold_curve[0], "rl"),
+            "peak_gold": float(gold_curve[peak]), "peak_kl": float(kl[peak]),
+            "final_gold": float(gold_curve[-1]),
             "final_kl": float(kl[-1]), "final_proxy": float(proxy[-1]),
-            "gold_peaked": bool(0 < peak < len(gold) - 1 and gold[-1] < gold[peak]),
+            "gold_peaked": bool(0 < peak < len(gold_curve) - 1 and gold_curve[-1] < gold_curve[peak]),
             "proxy_rising": bool(proxy[-1] > proxy[peak]),
         },
         "best_of_n": bon,

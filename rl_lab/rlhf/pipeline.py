@@ -1,15 +1,25 @@
 """The RLHF pipeline: SFT -> reward model -> PPO, plus best-of-n, DPO and over-optimisation.
 
-``run_rlhf`` writes one run directory ``runs/<experiment>/<seed>/`` with ``config.toml``,
-TensorBoard event files (``tensorboard/``: ``sft/*``, ``reward_model/*``, ``eval/*``,
-``best_of_n/*``, ``dpo/*``, ``overopt/*``, sample texts; ``tensorboard/ppo`` and
-``tensorboard/overopt_ppo``: SB3's tags plus ``rlhf/*``), ``rankings.jsonl`` (the synthetic
-rankings, when no file is given), the trained networks, ``summary.json`` and ``gold_vs_kl.png``.
+``run_rlhf`` validates everything it is given (experiment, rankings files, the --gold scorer)
+before it touches disk, builds the run in a fresh directory beside the final one and moves it
+into ``runs/<experiment>/<seed>/`` only when it has finished: a failed or interrupted run never
+damages a finished one and never mixes with an older run's files. The run directory holds
+``config.toml`` (with a ``[run]`` table: kind, data files and their SHA-256), TensorBoard event
+files (``tensorboard/``; ``tensorboard/ppo`` and ``tensorboard/overopt_ppo``: SB3's tags plus
+``rlhf/*``), ``rankings.jsonl`` (synthetic rankings only), ``sft_policy.pt``, ``ppo_policy.pt``,
+``dpo_policy.pt``, ``reward_model.pt``, ``model.zip`` (SB3's PPO), ``summary.json`` and the plot
+(``gold_vs_kl.png`` with the built-in labeller, ``score_vs_kl.png`` with the user's rankings).
+
+Which scores are reported: the reward model's (the optimised proxy) always; the built-in gold
+reward only when the rankings came from the built-in labeller; with a user's rankings, the
+judges they give (``--eval-rankings``, ``--gold``; see :mod:`rl_lab.rlhf.judges`).
 """
 
 from __future__ import annotations
 
+import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,30 +28,119 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 
 from rl_lab.config import toml_writer
-from rl_lab.envs.text.gold import gold_reward
-from rl_lab.envs.text.labeller import Labeller, RankedSet, bayes_ceiling, expected_accuracy, make_ranked_set
 from rl_lab.envs.text.world import TextWorld
+from rl_lab.errors import LabError
 from rl_lab.rlhf.best_of_n import run_best_of_n
-from rl_lab.rlhf.data import read_ranked_jsonl, write_ranked_jsonl
-from rl_lab.rlhf.dpo import train_dpo
-from rl_lab.rlhf.evaluation import PolicyEval, evaluate_policy, win_rate
-from rl_lab.rlhf.generation import frozen_copy, make_policy, policy_kwargs_for, sample_responses
-from rl_lab.rlhf.overopt import run_overoptimisation
-from rl_lab.rlhf.plot import plot_gold_vs_kl
-from rl_lab.rlhf.ppo_stage import run_ppo
-from rl_lab.rlhf.report import format_rlhf_summary, read_rlhf_summary
-from rl_lab.rlhf.reward_training import (
-    heldout_accuracy,
-    make_reward_model,
-    score_responses,
-    train_reward_model,
+from rl_lab.rlhf.data import (
+    MIN_EVAL,
+    file_sha256,
+    read_ranked_jsonl,
+    split_heldout,
+    write_ranked_jsonl,
 )
-from rl_lab.rlhf.settings import RLHFConfig, config_as_dict, load_rlhf_config
+from rl_lab.rlhf.dpo import train_dpo
+from rl_lab.rlhf.evaluation import (
+    REWARD_MODEL,
+    PolicyEval,
+    accuracy_interval,
+    compare_with_sft,
+    evaluate_policy,
+    group_correct,
+    group_scores,
+    scorer_accuracy,
+    win_rate_by_prompt,
+)
+from rl_lab.rlhf.generation import frozen_copy, make_policy, policy_kwargs_for, sample_responses
+from rl_lab.rlhf.judges import Judge, builtin_gold, fitted_judge, load_scorer
+from rl_lab.rlhf.labeller import Labeller, RankedSet, bayes_ceiling, expected_accuracy, make_ranked_set
+from rl_lab.rlhf.overopt import run_overoptimisation
+from rl_lab.rlhf.plot import plot_vs_kl
+from rl_lab.rlhf.ppo_stage import run_ppo
+from rl_lab.rlhf.probe import repetition_probe
+from rl_lab.rlhf.report import format_rlhf_summary, read_rlhf_summary
+from rl_lab.rlhf.reward_training import make_reward_model, score_responses, train_reward_model
+from rl_lab.rlhf.settings import KIND, RLHFConfig, load_rlhf_config, run_config_text
 from rl_lab.rlhf.sft import train_sft, true_nll
+from rl_lab.rlhf.weights import POLICY_FILES, REWARD_MODEL_FILE, save_weights
 from rl_lab.runs.atomic import write_json, write_text, write_with
 from rl_lab.training.seeding import seed_everything
 
 __all__ = ["format_rlhf_summary", "read_rlhf_summary", "run_rlhf"]
+SPLIT_SEED_OFFSET = 101  # the held-out split of a user's file has its own random stream
+
+
+@dataclass
+class Inputs:
+    """Everything a run is given, read and validated before anything is written."""
+
+    config: RLHFConfig
+    world: TextWorld
+    train: RankedSet | None = None  # the user's rankings (None: synthetic)
+    heldout: RankedSet | None = None
+    judges: list[Judge] = field(default_factory=list)
+    run_table: dict[str, Any] = field(default_factory=dict)  # config.toml's [run]
+
+
+def _file_entry(path: Path, lines: int) -> dict[str, Any]:
+    return {"path": str(Path(path).resolve()), "sha256": file_sha256(path), "lines": lines}
+
+
+def prepare(experiment: str | Path, ranked_data: Path | None, seed: int | None, overrides: list[str] | None,
+            eval_rankings: Path | None = None, gold: str | None = None) -> Inputs:
+    """Load the experiment, read and check the data files and the scorer: every user error here."""
+    config, _ = load_rlhf_config(experiment, overrides, seed)
+    world = TextWorld(max_len=config.world.max_len, seed=config.world.seed)
+    inputs = Inputs(config, world)
+    if ranked_data is None:
+        if eval_rankings is not None or gold is not None:
+            flag = "--eval-rankings" if eval_rankings is not None else "--gold"
+            raise LabError(f"{flag} judges a run on your own rankings: give them with --ranked-data FILE "
+                           "(the built-in labeller's runs are judged by the built-in gold reward)")
+        inputs.judges = [builtin_gold(world)]
+        return inputs
+    data = read_ranked_jsonl(ranked_data, world)
+    rng = np.random.default_rng(config.seed + SPLIT_SEED_OFFSET)
+    inputs.train, inputs.heldout = split_heldout(data, config.data.heldout_fraction, rng, ranked_data)
+    inputs.run_table["ranked_data"] = _file_entry(ranked_data, len(data))
+    if eval_rankings is not None:
+        eval_data = read_ranked_jsonl(eval_rankings, world)
+        entry = _file_entry(eval_rankings, len(eval_data))
+        if entry["sha256"] == inputs.run_table["ranked_data"]["sha256"]:
+            raise LabError(f"{eval_rankings}: the same data as --ranked-data; a judge must be fitted on "
+                           "rankings the reward model never saw")
+        if len(eval_data) < MIN_EVAL:
+            raise LabError(f"{eval_rankings}: {len(eval_data)} rankings, too few to fit a judge on "
+                           f"(need at least {MIN_EVAL})")
+        inputs.judges.append(fitted_judge(world, eval_data, Path(eval_rankings).name))
+        inputs.run_table["eval_rankings"] = entry
+    if gold is not None:
+        scorer = load_scorer(gold, world)
+        # call it once now, so a broken scorer fails before training, not at the end
+        scorer.score(np.repeat(inputs.heldout.prompts[:1], 2), inputs.heldout.responses[0][:2])
+        inputs.judges.append(scorer)
+        inputs.run_table["gold"] = gold
+    return inputs
+
+
+def _fresh_stage(run_dir: Path) -> Path:
+    """An empty directory beside ``run_dir`` to build the run in (a crashed attempt's is removed)."""
+    stage = run_dir.parent / f".{run_dir.name}.partial"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    return stage
+
+
+def _publish(stage: Path, run_dir: Path) -> None:
+    """Replace ``run_dir`` by the finished ``stage``; the old run is removed only after the swap."""
+    old = run_dir.parent / f".{run_dir.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if run_dir.exists():
+        run_dir.rename(old)
+    stage.rename(run_dir)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 def _utilities(labeller: Labeller, world: TextWorld, ranked: RankedSet) -> list[np.ndarray]:
@@ -49,34 +148,11 @@ def _utilities(labeller: Labeller, world: TextWorld, ranked: RankedSet) -> list[
     return [labeller.utility(world, np.full(len(g), p), g) for p, g in groups]
 
 
-def _group_scores(rm: Any, world: TextWorld, ranked: RankedSet) -> list[np.ndarray]:
-    groups = zip(ranked.prompts, ranked.responses, strict=True)
-    return [score_responses(rm, world, np.full(len(g), p), g) for p, g in groups]
-
-
-def _ranked_data(
-    config: RLHFConfig, world: TextWorld, ranked_data: Path | None, data: RankedSet | None,
-    labeller: Labeller, rng: np.random.Generator, run_dir: Path,
-) -> tuple[RankedSet, RankedSet, str]:
-    """Training and held-out rankings: synthetic (written to rankings.jsonl) or the user's ``data``
-    (read from ``ranked_data``)."""
-    d = config.data
-    if ranked_data is None or data is None:
-        train = make_ranked_set(world, labeller, d.rankings, d.responses_per_prompt, rng)
-        heldout = make_ranked_set(world, labeller, d.heldout_rankings, d.responses_per_prompt, rng)
-        write_ranked_jsonl(run_dir / "rankings.jsonl", train, world)
-        return train, heldout, "synthetic"
-    order = rng.permutation(len(data))
-    n_held = max(1, round(d.heldout_fraction * len(data))) if len(data) > 1 else 0
-    if n_held == 0:
-        return data, data, str(ranked_data)
-    return data.subset(order[n_held:]), data.subset(order[:n_held]), str(ranked_data)
-
-
 def _train_reward_stage(config: RLHFConfig, world: TextWorld, train: RankedSet, heldout: RankedSet,
-                        source: str, labeller: Labeller, rng: np.random.Generator, seed: int,
-                        writer: SummaryWriter) -> tuple[Any, dict[str, Any]]:
-    """Train the grouped reward model, measure accuracies and ceilings, compare with shuffled pairs."""
+                        synthetic: bool, labeller: Labeller, judges: list[Judge], rng: np.random.Generator,
+                        seed: int, writer: SummaryWriter) -> tuple[Any, dict[str, Any]]:
+    """Train the grouped reward model; held-out accuracy with a bootstrap interval, the judges'
+    accuracy on the same rankings, ceilings (synthetic only), grouped vs shuffled pairs."""
     s = config.reward_model
     d = config.data
 
@@ -88,34 +164,49 @@ def _train_reward_stage(config: RLHFConfig, world: TextWorld, train: RankedSet, 
                                 progress=config.progress)
     for epoch, loss in enumerate(losses):
         writer.add_scalar("reward_model/train_loss", loss, epoch + 1)
-    other = Labeller(d.heldout_labeller_temperature, d.heldout_labeller_length_bias)
-    other_set = make_ranked_set(world, other, d.heldout_rankings, d.responses_per_prompt, rng)
+
+    def rm_score(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:
+        return score_responses(rm, world, prompts, responses)
+
+    correct, pairs = group_correct(heldout.rankings, group_scores(rm_score, heldout))
     out: dict[str, Any] = {
-        "data": source, "train_rankings": len(train), "heldout_rankings": len(heldout),
-        "train_accuracy": heldout_accuracy(rm, train, world),
-        "heldout_accuracy": heldout_accuracy(rm, heldout, world),
-        "heldout_labeller_accuracy": heldout_accuracy(rm, other_set, world),
-        "heldout_labeller_bayes_ceiling": bayes_ceiling(other, _utilities(other, world, other_set)),
-        "heldout_labeller_expected_accuracy": expected_accuracy(
-            other, _utilities(other, world, other_set), _group_scores(rm, world, other_set)),
+        "train_rankings": len(train), "heldout_rankings": len(heldout), "heldout_pairs": int(pairs.sum()),
+        "train_accuracy": scorer_accuracy(rm_score, train),
+        "heldout_accuracy": float(correct.sum() / pairs.sum()),
+        "heldout_accuracy_ci95": list(accuracy_interval(correct, pairs, seed)),
+        "judges_heldout_accuracy": {j.key: scorer_accuracy(j.score, heldout) for j in judges},
     }
-    if source == "synthetic":
+    if synthetic:
+        other = Labeller(d.heldout_labeller_temperature, d.heldout_labeller_length_bias)
+        other_set = make_ranked_set(world, other, d.heldout_rankings, d.responses_per_prompt, rng)
+        other_u = _utilities(other, world, other_set)
         utilities = _utilities(labeller, world, heldout)
-        out["bayes_ceiling"] = bayes_ceiling(labeller, utilities)
-        scores = _group_scores(rm, world, heldout)
-        out["heldout_expected_accuracy"] = expected_accuracy(labeller, utilities, scores)
-    # Grouped loss vs shuffled independent pairs, fresh models, equal passes and pairs per step.
-    k = int(np.mean([len(g) for g in train.responses]))
-    comparison = {}
-    for mode, batch in (("grouped", s.batch_size), ("pairs", s.batch_size * k * (k - 1) // 2)):
-        model = new_model()
-        start = time.perf_counter()
-        train_reward_model(model, train, world, s.compare_epochs, s.learning_rate, batch, seed, mode=mode,
-                           progress=config.progress)
-        comparison[mode] = {"train_accuracy": heldout_accuracy(model, train, world),
-                            "heldout_accuracy": heldout_accuracy(model, heldout, world),
-                            "seconds": time.perf_counter() - start}
-    out["grouped_vs_pairs"] = {"epochs": s.compare_epochs, **comparison}
+        out.update({
+            "heldout_labeller_accuracy": scorer_accuracy(rm_score, other_set),
+            "heldout_labeller_bayes_ceiling": bayes_ceiling(other, other_u),
+            "heldout_labeller_expected_accuracy": expected_accuracy(
+                other, other_u, group_scores(rm_score, other_set)),
+            "bayes_ceiling": bayes_ceiling(labeller, utilities),
+            "heldout_expected_accuracy": expected_accuracy(labeller, utilities,
+                                                           group_scores(rm_score, heldout)),
+        })
+    if s.compare_epochs > 0:
+        # Grouped loss vs shuffled independent pairs, fresh models, equal passes and pairs per step.
+        k = int(np.mean([len(g) for g in train.responses]))
+        comparison = {}
+        for mode, batch in (("grouped", s.batch_size), ("pairs", s.batch_size * k * (k - 1) // 2)):
+            model = new_model()
+            start = time.perf_counter()
+            train_reward_model(model, train, world, s.compare_epochs, s.learning_rate, batch, seed, mode=mode,
+                               progress=config.progress)
+
+            def score(p: np.ndarray, r: np.ndarray, m: Any = model) -> np.ndarray:
+                return score_responses(m, world, p, r)
+
+            comparison[mode] = {"train_accuracy": scorer_accuracy(score, train),
+                                "heldout_accuracy": scorer_accuracy(score, heldout),
+                                "seconds": time.perf_counter() - start}
+        out["grouped_vs_pairs"] = {"epochs": s.compare_epochs, **comparison}
     for key, value in out.items():
         if isinstance(value, float):
             writer.add_scalar(f"reward_model/{key}", value, s.epochs)
@@ -135,21 +226,43 @@ def run_rlhf(
     runs_dir: Path = Path("runs"),
     seed: int | None = None,
     overrides: list[str] | None = None,
+    eval_rankings: Path | None = None,
+    gold: str | None = None,
 ) -> Path:
-    """Run the whole RLHF toy into ``runs_dir/<experiment>/<seed>/`` and return that directory."""
-    config, _ = load_rlhf_config(experiment, overrides, seed)
+    """Run the whole RLHF toy into ``runs_dir/<experiment>/<seed>/`` and return that directory.
+
+    ``ranked_data``: the user's rankings (JSONL, see :mod:`rl_lab.rlhf.data`) instead of the
+    built-in labeller's; ``eval_rankings``: the user's held-out rankings, to fit a judge on;
+    ``gold``: ``module:function``, the user's own scorer (see :mod:`rl_lab.rlhf.judges`).
+    """
+    inputs = prepare(experiment, ranked_data, seed, overrides, eval_rankings, gold)
+    run_dir = Path(runs_dir) / inputs.config.name / str(inputs.config.seed)
+    stage = _fresh_stage(run_dir)
+    writer = SummaryWriter(str(stage / "tensorboard"))
+    try:
+        _run(inputs, stage, writer)
+    except BaseException:  # failed or interrupted: the finished run (if any) stays as it was
+        writer.close()  # its thread would go on writing into the directory being removed
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    _publish(stage, run_dir)
+    return run_dir
+
+
+def _run(inputs: Inputs, stage: Path, writer: SummaryWriter) -> None:
+    """Every step of the pipeline, writing into ``stage``."""
+    config, world, judges = inputs.config, inputs.world, inputs.judges
     seed = config.seed
-    run_dir = Path(runs_dir) / config.name / str(seed)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_text(run_dir / "config.toml", toml_writer.dumps(config_as_dict(config)))
+    write_text(stage / "config.toml", toml_writer.dumps(run_config_text(config, inputs.run_table)))
     seed_everything(seed, config.torch_threads)
     started = time.perf_counter()
-    world = TextWorld(max_len=config.world.max_len, seed=config.world.seed)
-    # Read the user's rankings now, so a malformed file fails before minutes of SFT, not after.
-    user_rankings = read_ranked_jsonl(ranked_data, world) if ranked_data is not None else None
     rng = np.random.default_rng(seed)
-    writer = SummaryWriter(str(run_dir / "tensorboard"))
-    summary: dict[str, Any] = {"experiment": config.name, "seed": seed, "torch_threads": config.torch_threads}
+    synthetic = inputs.train is None
+    summary: dict[str, Any] = {
+        "kind": KIND, "experiment": config.name, "seed": seed, "torch_threads": config.torch_threads,
+        "rankings": {"source": "built-in labeller"} if synthetic else {"source": "file", **inputs.run_table},
+        "judges": {j.key: j.label for j in judges},
+    }
 
     # Step 1: SFT on demonstrations from the hidden language.
     demo_prompts = world.sample_prompts(config.data.demonstrations, rng)
@@ -164,18 +277,26 @@ def run_rlhf(
     floor = true_nll(world, demo_prompts, demos)
     writer.add_scalar("sft/hidden_language_nll", floor, config.sft.epochs)
     ref = frozen_copy(sft)
-    write_with(run_dir / "sft_policy.pt", lambda tmp: torch.save(sft.state_dict(), tmp))
+    save_weights(stage / POLICY_FILES["sft"], sft)
 
     # Step 2: the reward model from rankings, normalised to mean 0 on SFT samples.
     d = config.data
     labeller = Labeller(d.labeller_temperature)
-    train, heldout, source = _ranked_data(config, world, ranked_data, user_rankings, labeller, rng,
-                                           run_dir)
-    rm, rm_summary = _train_reward_stage(config, world, train, heldout, source, labeller, rng, seed, writer)
+    if synthetic:
+        train = make_ranked_set(world, labeller, d.rankings, d.responses_per_prompt, rng)
+        heldout = make_ranked_set(world, labeller, d.heldout_rankings, d.responses_per_prompt, rng)
+        write_ranked_jsonl(stage / "rankings.jsonl", train, world)
+    else:
+        train, heldout = inputs.train, inputs.heldout
+    rm, rm_summary = _train_reward_stage(config, world, train, heldout, synthetic, labeller, judges, rng,
+                                         seed, writer)
+    rm_summary["data"] = "synthetic" if synthetic else inputs.run_table["ranked_data"]["path"]
     ref_prompts = world.sample_prompts(config.reward_model.reference_samples, rng)
     ref_samples = sample_responses(sft, world, ref_prompts, torch.Generator().manual_seed(seed + 1))
     rm.normalise(torch.as_tensor(ref_prompts), torch.as_tensor(world.with_eos(ref_samples)))
-    write_with(run_dir / "reward_model.pt", lambda tmp: torch.save(rm.state_dict(), tmp))
+    save_weights(stage / REWARD_MODEL_FILE, rm)
+    rm_summary["repetition_probe"] = repetition_probe(
+        world, lambda p, r: score_responses(rm, world, p, r), {j.key: j.score for j in judges})
     summary["sft"] = {"nll_per_token": sft_losses[-1], "hidden_language_nll": floor}
     summary["reward_model"] = rm_summary
 
@@ -183,23 +304,24 @@ def run_rlhf(
     eval_prompts = np.repeat(np.arange(world.n_prompts), config.eval.samples_per_prompt)
     eval_seed = seed + 7
 
-    def evaluate(policy: Any) -> PolicyEval:
-        return evaluate_policy(policy, ref, world, rm, eval_prompts, eval_seed)
+    def evaluate(policy: Any, sample_seed: int = eval_seed) -> PolicyEval:
+        return evaluate_policy(policy, ref, world, rm, judges, eval_prompts, sample_seed)
 
-    before = evaluate(sft)
+    # SFT's samples have their own seed: with the policies' seed, a policy close to SFT would
+    # write the same responses from the same random numbers, and win rates would measure that.
+    before = evaluate(sft, seed + 8)
     _log_eval(writer, "sft", before, 0, world, config.eval.text_samples)
     summary["sft"].update(before.headline())
-    ppo = run_ppo(world, sft, ref, rm, config.ppo, kwargs, seed, evaluate, run_dir / "tensorboard" / "ppo",
+    ppo = run_ppo(world, sft, ref, rm, config.ppo, kwargs, seed, evaluate, stage / "tensorboard" / "ppo",
                   progress=config.progress)
-    write_with(run_dir / "model.zip", lambda tmp: ppo.model.save(tmp))
+    write_with(stage / "model.zip", lambda tmp: ppo.model.save(tmp))
+    save_weights(stage / POLICY_FILES["ppo"], ppo.model.policy)
     after = evaluate(ppo.model.policy)
     _log_eval(writer, "ppo", after, ppo.model.num_timesteps, world, config.eval.text_samples)
-    gain = after.headline()["gold"] - before.headline()["gold"]
     summary["ppo"] = {
-        **after.headline(), "target_kl": config.ppo.target_kl, "final_beta": ppo.venv.beta,
-        "gold_gain": gain, "gold_gain_in_ref_std": gain / max(before.headline()["gold_std"], 1e-9),
-        "win_rate_vs_sft": win_rate(after.gold, before.gold), "timesteps": ppo.model.num_timesteps,
-        "checkpoints": ppo.checkpoints, "samples_before": before.texts(world, config.eval.text_samples),
+        **after.headline(), **compare_with_sft(after, before), "target_kl": config.ppo.target_kl,
+        "final_beta": ppo.venv.beta, "timesteps": ppo.model.num_timesteps, "checkpoints": ppo.checkpoints,
+        "samples_before": before.texts(world, config.eval.text_samples),
         "samples_after": after.texts(world, config.eval.text_samples),
     }
 
@@ -213,33 +335,40 @@ def run_rlhf(
     def proxy_fn(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:
         return score_responses(rm, world, prompts, responses)
 
-    def gold_fn(prompts: np.ndarray, responses: np.ndarray) -> np.ndarray:
-        return gold_reward(world, prompts, responses)
-
     from rl_lab.rlhf.overopt_fit import fit_gao
 
-    bon = run_best_of_n(sample, proxy_fn, gold_fn, bon_prompts, config.best_of_n.max_n)
-    bon["fit"] = fit_gao(np.array(bon["kl"]), np.array(bon["gold"]) - bon["gold"][0], "bon")
-    for n, g, pr in zip(bon["n"], bon["gold"], bon["proxy"], strict=True):
-        writer.add_scalar("best_of_n/gold", g, n)
-        writer.add_scalar("best_of_n/proxy", pr, n)
+    bon, best = run_best_of_n(sample, proxy_fn, {j.key: j.score for j in judges}, bon_prompts,
+                              config.best_of_n.max_n)
+    if judges:
+        first = bon[judges[0].key]
+        bon["fit"] = fit_gao(np.array(bon["kl"]), np.array(first) - first[0], "bon")
+    best_scores = {REWARD_MODEL: proxy_fn(bon_prompts, best)}
+    best_scores.update({j.key: j.score(bon_prompts, best) for j in judges})
+    bon["win_rate_vs_sft"] = {
+        key: win_rate_by_prompt(value, bon_prompts, before.scores()[key], before.prompts)
+        for key, value in best_scores.items()
+    }
+    for i, n in enumerate(bon["n"]):
+        for key in ("proxy", *(j.key for j in judges)):
+            writer.add_scalar(f"best_of_n/{key}", bon[key][i], n)
     summary["best_of_n"] = bon
 
     # DPO on the same ranked pairs.
     s = config.dpo
     dpo_policy, dpo_losses = train_dpo(sft, world, train, s.beta, s.epochs, s.learning_rate, s.batch_size,
                                        s.max_pairs, seed, progress=config.progress)
+    save_weights(stage / POLICY_FILES["dpo"], dpo_policy)
     dpo_eval = evaluate(dpo_policy)
     _log_eval(writer, "dpo", dpo_eval, 0, world, config.eval.text_samples)
-    summary["dpo"] = {**dpo_eval.headline(), "beta": s.beta, "final_loss": dpo_losses[-1],
-                      "win_rate_vs_sft": win_rate(dpo_eval.gold, before.gold)}
+    summary["dpo"] = {**dpo_eval.headline(), **compare_with_sft(dpo_eval, before), "beta": s.beta,
+                      "final_loss": dpo_losses[-1]}
 
-    # Over-optimisation: a weak reward model and a small fixed β.
-    if config.overopt.enabled:
+    # Over-optimisation: a weak reward model and a small fixed β, from the built-in labeller.
+    if config.overopt.enabled and synthetic:
         summary["overopt"] = run_overoptimisation(config, world, sft, ref, kwargs, labeller, rng, seed,
-                                                  sample, gold_fn, bon_prompts, run_dir, writer)
+                                                  sample, judges[0], bon_prompts, stage, writer)
     summary["wall_seconds"] = time.perf_counter() - started
     writer.close()
-    plot_gold_vs_kl(run_dir / "gold_vs_kl.png", summary)
-    write_json(run_dir / "summary.json", summary)
-    return run_dir
+    summary["plot"] = "gold_vs_kl.png" if synthetic else "score_vs_kl.png"
+    plot_vs_kl(stage / summary["plot"], summary)
+    write_json(stage / "summary.json", summary)

@@ -79,17 +79,18 @@ class KLControllerCallback(BaseCallback):
             self.record_eval()
 
     def record_eval(self) -> None:
-        """Evaluate the current policy as a checkpoint (gold, proxy, exact KL)."""
+        """Evaluate the current policy as a checkpoint (proxy, the judges, exact KL)."""
         result = self.evaluate().headline()
+        for key, value in result.items():
+            if not key.endswith("_std"):
+                self.logger.record(f"rlhf/eval_{key}", value)
         result.update(timesteps=float(self.num_timesteps), beta=float(self.venv.beta))
         self.checkpoints.append(result)
-        for key in ("gold", "proxy", "kl"):
-            self.logger.record(f"rlhf/eval_{key}", result[key])
 
 
 @dataclass
 class PPOResult:
-    """The trained model and its checkpoints (dicts of gold, proxy, kl, timesteps, beta)."""
+    """The trained model and its checkpoints (dicts of proxy, kl, the judges' scores, timesteps, beta)."""
 
     model: PPO
     venv: KLPenaltyVecEnv
@@ -127,8 +128,11 @@ def run_ppo(
     callback = KLControllerCallback(venv, settings, lambda: evaluate(model.policy), checkpoints)
     callback.init_callback(model)
     callback.record_eval()  # the starting point: the SFT policy itself
-    model.learn(settings.total_timesteps, callback=callback, log_interval=1, progress_bar=progress)
-    if callback.rollouts % settings.eval_every:
-        callback.record_eval()
-        model.logger.dump(model.num_timesteps)
+    try:
+        model.learn(settings.total_timesteps, callback=callback, log_interval=1, progress_bar=progress)
+        if callback.rollouts % settings.eval_every:
+            callback.record_eval()
+            model.logger.dump(model.num_timesteps)
+    finally:  # the event file is complete, and no writer thread outlives a failed run
+        model.logger.close()
     return PPOResult(model, venv, checkpoints)

@@ -7,8 +7,8 @@ import torch
 from tqdm import tqdm
 
 from rl_lab.agents.reward_model import RewardModel, grouped_ranking_loss, pairwise_loss
-from rl_lab.envs.text.labeller import RankedSet, all_pairs, ranking_accuracy
 from rl_lab.envs.text.world import TextWorld
+from rl_lab.rlhf.labeller import RankedSet, all_pairs, ranking_accuracy
 
 
 def make_reward_model(world: TextWorld, embed_dim: int = 16, hidden_dim: int = 64,

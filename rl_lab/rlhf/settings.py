@@ -10,6 +10,7 @@ from typing import Any
 from rl_lab.config import apply_overrides, parse_dataclass, read_toml, resolve_experiment
 from rl_lab.errors import LabError
 from rl_lab.rlhf.ppo_stage import PPOSettings
+from rl_lab.runs.layout import RLHF_KIND as KIND
 
 
 @dataclass
@@ -63,7 +64,7 @@ class RewardModelSettings:
     epochs: int = 8
     learning_rate: float = 3e-3
     batch_size: int = 32
-    compare_epochs: int = 2
+    compare_epochs: int = 2  # 0 skips the grouped-vs-pairs comparison
     reference_samples: int = 2_048
 
 
@@ -168,3 +169,28 @@ def load_rlhf_config(experiment: str | Path, overrides: list[str] | None = None,
 def config_as_dict(config: RLHFConfig) -> dict[str, Any]:
     """The resolved config as plain data (for ``config.toml``)."""
     return dataclasses.asdict(config)
+
+
+RUN_TABLE = "run"  # config.toml's [run] table: what the run was given besides the experiment
+
+
+def run_config_text(config: RLHFConfig, run: dict[str, Any]) -> dict[str, Any]:
+    """What ``config.toml`` holds: the resolved experiment plus the ``[run]`` table (kind, data files
+    and their SHA-256, the --gold scorer)."""
+    return {**config_as_dict(config), RUN_TABLE: {"kind": KIND, **run}}
+
+
+def read_run_config(run_dir: Path) -> tuple[RLHFConfig, dict[str, Any]]:
+    """The config an RLHF run was made with and its ``[run]`` table; a LabError if it is not one."""
+    path = Path(run_dir) / "config.toml"
+    if not Path(run_dir).is_dir():
+        raise LabError(f"{run_dir}: no such run directory")
+    if not path.is_file():
+        raise LabError(f"{run_dir}: not a run directory (no config.toml)")
+    data = read_toml(path)
+    run = data.pop(RUN_TABLE, None)
+    if not isinstance(run, dict) or run.get("kind") != KIND:
+        raise LabError(f"{path}: not an RLHF run (no [run] kind = \"{KIND}\"; runs of `rl-lab rlhf` have it)")
+    config = parse_dataclass(RLHFConfig, data, str(path))
+    _check(config, str(path))
+    return config, run

@@ -44,7 +44,7 @@ def _os_error(path: Path, what: str, error: OSError) -> LabError:
 
 def _check(path: Path, st: os.stat_result, max_bytes: int, what: str) -> None:
     if not stat.S_ISREG(st.st_mode):
-        raise LabError(f"{path}: the {what} must be a regular file, not a {_kind(st.st_mode)}")
+        raise LabError(f"{path}: the {what} file must be a regular file, not a {_kind(st.st_mode)}")
     if st.st_size > max_bytes:
         raise LabError(f"{path}: the {what} file is {st.st_size} bytes, more than the {max_bytes} allowed")
 

@@ -24,6 +24,16 @@ SUMMARY = "summary.json"
 EVAL = "eval.npz"
 CHECKPOINTS = "checkpoints"
 VIDEOS = "videos"
+RLHF_KIND = "rlhf"  # config.toml's [run] kind (and summary.json "kind") of an `rl-lab rlhf` run
+
+
+def is_rlhf_run(run_dir: Path) -> bool:
+    """Whether ``run_dir`` was written by ``rl-lab rlhf`` (its config.toml's [run] kind says so)."""
+    try:
+        run = read_toml(Path(run_dir) / CONFIG).get("run")
+    except LabError:
+        return False
+    return isinstance(run, dict) and run.get("kind") == RLHF_KIND
 
 
 def run_path(runs_dir: Path, experiment: str, seed: int) -> Path:
@@ -49,6 +59,8 @@ def load_run_config(run_dir: Path) -> ExperimentConfig:
     path = run_dir / CONFIG
     if not path.is_file():
         raise LabError(f"{run_dir}: not a run directory (no {CONFIG})")
+    if is_rlhf_run(run_dir):
+        raise LabError(f"{run_dir}: an RLHF run; `rl-lab rlhf sample {run_dir}` shows what its policies do")
     config = parse_dataclass(ExperimentConfig, read_toml(path), str(path))
     validate_experiment(config, str(path))
     return config

@@ -18,6 +18,7 @@ arrays and plain scalars, which is true of rl-lab's batches and Gymnasium's clas
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from collections import deque
@@ -60,6 +61,8 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
 
 
 def _walks_into(value: Any) -> bool:
+    if dataclasses.is_dataclass(value) and value.__dataclass_params__.frozen:
+        return False  # an env's settings (its params object, the court), not its state
     module = type(value).__module__
     return isinstance(value, (VecEnv, gymnasium.Env, gymnasium.vector.VectorEnv, ReplayBuffer)) or (
         module.startswith("rl_lab.envs") and hasattr(value, "__dict__")
