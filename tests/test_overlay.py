@@ -25,3 +25,24 @@ def test_three_stacked_frames_are_not_mistaken_for_rgb() -> None:
     assert pair.shape == (4, 8, 3) and pair.min() == 200
     single = tile_frames(np.full((4, 4), 9, np.uint8))
     assert single.shape == (4, 4, 3) and (single == 9).all()
+
+
+def test_the_panel_prints_the_envs_legend_below_the_networks() -> None:
+    import gymnasium
+
+    import rl_lab  # noqa: F401
+    from rl_lab.agents.two_network import NetworkReadout
+    from rl_lab.watching.overlay import PANEL_WIDTH, compose
+
+    env = gymnasium.make("rl_lab/BikeBalance-v0", render_mode="rgb_array")
+    env.reset(seed=0)
+    legend = env.unwrapped.picture_legend
+    assert any("T-/T0/T+" in line for line in legend) and any("from behind" in line for line in legend)
+    readout = NetworkReadout(env.unwrapped.action_labels, np.full(9, 1 / 9), True, 0.5, "V(s)")
+    plain = compose(env.render(), readout, 4, 0.0, 0)
+    with_legend = compose(env.render(), readout, 4, 0.0, 0, legend=legend)
+    assert plain.shape == with_legend.shape  # the bicycle's 600 px frame has room for it
+    bottom = slice(plain.shape[0] - 16 * len(legend) - 4, plain.shape[0])
+    panel = slice(plain.shape[1] - PANEL_WIDTH, plain.shape[1])
+    assert (plain[bottom, panel] != with_legend[bottom, panel]).any()  # text where the legend goes
+    assert (plain[: bottom.start, :] == with_legend[: bottom.start, :]).all()  # nothing else moved

@@ -67,6 +67,15 @@ class _BicycleEnv(KernelEnv):
             self.render()
         return obs, reward, terminated, truncated, info
 
+    #: What the picture and the action names mean, for displays that show them (the watch panel).
+    picture_legend = (
+        "top: from above, tyre tracks (front, back) and the goal",
+        "bottom left: from behind, the lean (3x, grey: falls at 12 deg)",
+        "bottom right: the handlebar from above (grey: 80 deg stops)",
+        "actions: T-/T0/T+ handlebar torque -2/0/+2 N m,",
+        "         d-/d0/d+ rider's lean -2/0/+2 cm",
+    )
+
     @property
     def action_labels(self) -> list[str] | None:
         """Names of the 9 discrete actions, "T+ d-" = torque +2 N·m, lean −2 cm (for displays)."""

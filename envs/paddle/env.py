@@ -100,6 +100,12 @@ class PaddleBallEnv(KernelEnv):
     def _make_dynamics(params: PaddleParams, num_envs: int, parallel: bool | None) -> PaddleDynamics:
         return PaddleDynamics(params, num_envs, parallel)
 
+    #: What the picture means, for displays that show it (the watch panel).
+    picture_legend = (
+        "the paddle guards the right wall; each return scores 1,",
+        "a miss ends the game",
+    )
+
     @property
     def action_labels(self) -> list[str] | None:
         """Names of the discrete actions (for displays), None for continuous control."""

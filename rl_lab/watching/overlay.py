@@ -55,13 +55,15 @@ def compose(
     step: int,
     observation_image: np.ndarray | None = None,
     stacked_frames: bool = False,
+    legend: tuple[str, ...] = (),
 ) -> np.ndarray:
-    """Return ``frame`` (H, W, 3 uint8) with the networks' panel attached on the right."""
+    """Return ``frame`` (H, W, 3 uint8) with the networks' panel attached on the right; ``legend``
+    (the env's ``picture_legend``) explains the picture and the action names at the bottom."""
     pygame = _pygame()
     font = pygame.font.Font(None, 20)
     rows = len(readout.action_labels)
     obs_height = 0 if observation_image is None else PANEL_WIDTH - 20
-    height = max(frame.shape[0], 110 + 18 * rows + obs_height + 20)
+    height = max(frame.shape[0], 110 + 18 * rows + obs_height + 20 + 16 * len(legend))
     surface = pygame.Surface((frame.shape[1] + PANEL_WIDTH, height))
     surface.fill(_BACKGROUND)
     surface.blit(pygame.surfarray.make_surface(np.ascontiguousarray(frame.transpose(1, 0, 2))), (0, 0))
@@ -96,4 +98,7 @@ def compose(
             pygame.surfarray.make_surface(np.ascontiguousarray(image.transpose(1, 0, 2))), size
         )
         surface.blit(scaled, (x0, y))
+    small = pygame.font.Font(None, 17)
+    for index, line in enumerate(legend):
+        surface.blit(small.render(line, True, _TEXT), (x0, height - 16 * (len(legend) - index) - 4))
     return pygame.surfarray.array3d(surface).transpose(1, 0, 2).copy()

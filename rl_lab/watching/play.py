@@ -41,7 +41,8 @@ def _annotate(env, agent: TwoNetworkAgent, observation, action, labels, episode:
     readout = agent.readout(observation, labels)
     chosen = int(action) if isinstance(agent.model.action_space, spaces.Discrete) else None
     return compose(env.render(), readout, chosen, episode.episode_return, episode.length,
-                   observation if shows_pixels else None, stacked_frames=stacked_frames)
+                   observation if shows_pixels else None, stacked_frames=stacked_frames,
+                   legend=getattr(env.unwrapped, "picture_legend", ()))
 
 
 def play(
