@@ -72,15 +72,16 @@ def load_run(path: str | Path, checkpoint: int | None = None, trust_pickle: bool
     return LoadedRun(run_dir, config, model, layout.read_summary(run_dir))
 
 
-def evaluate(run: str | Path | LoadedRun, episodes: int | None = None) -> EvalResult:
-    """Evaluate a run's model on the evaluation seeds (``eval.episodes`` episodes by default)."""
+def evaluate(run: str | Path | LoadedRun, episodes: int | None = None, progress: bool = False) -> EvalResult:
+    """Evaluate a run's model on the evaluation seeds (``eval.episodes`` episodes by default);
+    ``progress`` shows a bar of finished episodes."""
     loaded = run if isinstance(run, LoadedRun) else load_run(run)
     config = loaded.config
     episodes = episodes or config.eval.episodes
     venv = make_vec_env(config, eval_env_count(episodes), config.seed + EVAL_SEED_OFFSET, for_eval=True)
     try:
         return evaluate_model(loaded.model, venv, episodes, config.eval.deterministic,
-                              config.success_metric, config.success_threshold)
+                              config.success_metric, config.success_threshold, progress=progress)
     finally:
         venv.close()
 

@@ -181,7 +181,7 @@ def _cmd_eval(args: argparse.Namespace) -> None:
     from rl_lab.training.evaluation import describe
 
     loaded = api.load_run(args.run_dir, args.checkpoint, args.trust_pickle)
-    result = api.evaluate(loaded, args.episodes)
+    result = api.evaluate(loaded, args.episodes, progress=True)
     print(f"{args.run_dir}: {describe(result.summary())}")
 
 

@@ -239,4 +239,11 @@ def test_rgb_array_and_human_render(monkeypatch: pytest.MonkeyPatch) -> None:
     human.metadata = {**human.metadata, "render_fps": 1000}
     human.reset(seed=0)
     human.step(1)
+    import pygame
+
+    shown = pygame.surfarray.array3d(pygame.display.get_surface()).transpose(1, 0, 2)
+    twin = PaddleBallEnv(render_mode="rgb_array")
+    twin.reset(seed=0)
+    twin.step(1)
+    assert np.array_equal(shown, twin.render())  # the window shows exactly the rgb_array picture
     human.close()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
+from tqdm import tqdm
 
 from rl_lab.agents.acting import policy_actions
 from rl_lab.config.validation import SURVIVED
@@ -48,6 +49,7 @@ def evaluate(
     deterministic: bool = True,
     success_metric: str = "",
     success_threshold: float = 1.0,
+    progress: bool = False,
 ) -> EvalResult:
     """Run ``episodes`` episodes spread evenly over ``venv``'s environments (so short episodes are
     not over-represented), stepping all environments together.
@@ -65,12 +67,14 @@ def evaluate(
     observations = venv.reset()
     if isinstance(model, BaseAlgorithm):
         model.policy.set_training_mode(False)
+    bar = tqdm(total=episodes, desc="evaluation", unit="episode", disable=not progress, leave=False)
     while (counts < targets).any():
         observations, _, dones, infos = venv.step(policy_actions(model, observations, deterministic))
         for i in np.flatnonzero(dones):
             if counts[i] >= targets[i]:
                 continue
             counts[i] += 1
+            bar.update(1)
             info = infos[i]
             returns.append(float(info["episode"]["r"]))
             lengths.append(int(info["episode"]["l"]))
@@ -78,6 +82,7 @@ def evaluate(
             measures.update(info.get("episode_metrics", {}))
             for key, value in measures.items():
                 metrics.setdefault(key, []).append(float(value))
+    bar.close()
     metric_arrays = {k: np.asarray(v) for k, v in metrics.items() if len(v) == len(returns)}
     success = None
     if success_metric:

@@ -1,0 +1,42 @@
+"""The lean policy forward used by evaluation and videos chooses exactly SB3's ``predict`` actions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rl_lab.agents.acting import policy_actions
+from rl_lab.config import load_experiment
+from rl_lab.training.env_factory import make_vec_env
+from rl_lab.training.model_factory import build_model
+
+CASES = [
+    ("bike_balance_ppo", []),  # discrete actor-critic
+    ("bike_balance_dqn", []),  # greedy over Q
+    ("bike_ride_sac_continuous", []),  # squashed Gaussian, rescaled to the action space
+    ("paddle_pixels_ppo", ["n_envs=2"]),  # image observations, transposed and scaled by SB3
+]
+
+
+@pytest.mark.parametrize(("name", "overrides"), CASES)
+@pytest.mark.parametrize("deterministic", [True, False])
+def test_lean_actions_equal_sb3_predict(name: str, overrides: list[str], deterministic: bool) -> None:
+    import torch
+
+    config = load_experiment(name, overrides)
+    venv = make_vec_env(config, 4, seed=0)
+    model = build_model(config, venv, seed=0)
+    model.policy.set_training_mode(False)
+    observations = venv.reset()
+    for _ in range(5):
+        torch.manual_seed(1)
+        np.random.seed(1)
+        model.action_space.seed(1)
+        expected, _ = model.predict(observations, deterministic=deterministic)
+        torch.manual_seed(1)
+        np.random.seed(1)
+        model.action_space.seed(1)
+        actions = policy_actions(model, observations, deterministic)
+        assert actions.dtype == expected.dtype and np.array_equal(actions, expected)
+        observations, *_ = venv.step(actions)
+    venv.close()
