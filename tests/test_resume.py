@@ -77,3 +77,37 @@ def test_resume_refuses_a_finished_run_and_a_changed_config(tmp_path: Path) -> N
     train(config, tmp_path, seed=0, resume=True, **QUIET)
     with pytest.raises(LabError, match="has finished; nothing to resume"):
         train(config, tmp_path, seed=0, resume=True, **QUIET)
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_resumes_to_the_uninterrupted_weights(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    name, overrides = CASES["ppo"]
+    overrides = [o for o in overrides if not o.startswith(("total_timesteps", "checkpoint_freq"))]
+    overrides += ["total_timesteps=6144", "checkpoint_freq=512"]
+    config = load_experiment(name, overrides)
+    straight = train(config, tmp_path / "straight", seed=5, **QUIET)
+    runs = tmp_path / "killed"
+    command = [sys.executable, "-m", "rl_lab.cli", "train", name, "--seed", "5", "--runs-dir", str(runs),
+               "--no-video", "--no-progress", *[f"--set={o}" for o in overrides]]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    experiment_dir = runs / name
+    deadline = time.monotonic() + 240
+    while not list(experiment_dir.glob(".5.partial-*/checkpoints/1024/training_state.json")):
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    assert not (experiment_dir / "5").exists()  # killed before it finished: nothing promoted
+    resumed = train(config, runs, seed=5, resume=True, **QUIET)
+    a = load_model(straight.run_dir, config).policy.state_dict()
+    b = load_model(resumed.run_dir, config).policy.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert straight.summary["eval_mean_return"] == resumed.summary["eval_mean_return"]
+    assert not list(experiment_dir.glob(".5.partial-*"))  # the interrupted run was taken over, then promoted
