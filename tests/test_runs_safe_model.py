@@ -368,8 +368,8 @@ def bad_archives(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
     patch_claimed_size(bomb, "policy.pth", 0x7FFF0000)
     case("size claim", bomb, "archive claims 21474")  # 0x7FFF0000 = 2147418112 bytes claimed
     os.mkfifo(tmp_path / "fifo.zip")
-    case("fifo", tmp_path / "fifo.zip", "the model must be a regular file, not a named pipe (FIFO)")
-    case("directory", tmp_path, "the model must be a regular file, not a directory")
+    case("fifo", tmp_path / "fifo.zip", "the model file must be a regular file, not a named pipe (FIFO)")
+    case("directory", tmp_path, "the model file must be a regular file, not a directory")
     case("missing", tmp_path / "missing.zip", "no such model file")
     return cases
 
