@@ -15,16 +15,8 @@ layer over the same functions.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
-
-# Intel MKL's matrix products give results that depend on the memory alignment of their inputs
-# (measured: 3 different outputs of one small MLP over 16 offsets of the same observation). A run
-# resumed from a checkpoint holds its arrays at other addresses than the run it continues, so
-# bit-exact resume needs MKL's strict conditional-numerical-reproducibility mode, read by MKL when
-# it starts (before torch's first matrix product).
-os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
 
 # In a source checkout (not installed), ``envs/``, ``agents/`` and ``experiments/`` sit beside this
 # folder; making the checkout's root part of the package path lets ``rl_lab.envs`` resolve to

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import torch
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from rl_lab.config import ExperimentConfig, list_experiments, load_experiment
@@ -68,6 +69,9 @@ def load_run(path: str | Path, checkpoint: int | None = None, trust_pickle: bool
     timesteps) and ``summary.json``. Nothing in the files is unpickled unless ``trust_pickle``."""
     run_dir = Path(path)
     config = layout.load_run_config(run_dir)
+    # The run's own thread count: tiny forward passes on more threads than cores are free wait
+    # milliseconds for each other (and results are reproducible per thread count only).
+    torch.set_num_threads(config.torch_threads)
     model = load_model(run_dir, config, checkpoint, trust_pickle)
     return LoadedRun(run_dir, config, model, layout.read_summary(run_dir))
 
