@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rl-lab train bike_ride_ppo
+	$(BIN)/rl-lab train bike_ride_ppo --overwrite
 
 test: $(STAMP)
 	$(BIN)/ruff check .
