@@ -84,6 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
     bench.add_argument("--learning", metavar="EXPERIMENT", help="train EXPERIMENT for each seed and report")
     bench.add_argument(
+        "--end-to-end", action="store_true",
+        help="what `make run` costs: training, evaluation and video seconds of the default experiment",
+    )
+    bench.add_argument(
         "--training", action="store_true",
         help="PPO training throughput: native batched VecEnv vs SB3's DummyVecEnv and SubprocVecEnv",
     )
@@ -198,7 +202,7 @@ def _cmd_watch(args: argparse.Namespace) -> None:
 
 def _cmd_bench(args: argparse.Namespace) -> None:
     modes = [flag for flag, on in (("--learning", args.learning), ("--suite", args.suite),
-                                   ("--training", args.training)) if on]
+                                   ("--training", args.training), ("--end-to-end", args.end_to_end)) if on]
     if len(modes) > 1:
         raise LabError(f"bench: choose one of {' / '.join(modes)}")
     trains = bool(args.learning or args.suite)
@@ -225,6 +229,10 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         from rl_lab.bench.suite import run_suite
 
         print(run_suite(args.output, args.runs_dir, args.seeds, args.only, reuse=args.reuse))
+    elif args.end_to_end:
+        from rl_lab.bench.end_to_end import run_end_to_end
+
+        print(run_end_to_end(args.output, quick=args.quick))
     elif args.training:
         from rl_lab.bench.training_throughput import run_training_throughput
 
