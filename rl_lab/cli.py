@@ -31,6 +31,13 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
                              "files you made yourself")
 
 
+def _cluster_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=_positive, default=None,
+                        help="runs at once on Ray (default: cores / torch threads per run)")
+    parser.add_argument("--address", default=None, metavar="HOST:PORT",
+                        help="a running Ray cluster ('auto', or RAY_ADDRESS); default: a local one")
+
+
 def _non_negative(text: str) -> int:
     try:
         value = int(text)
@@ -50,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train an experiment into runs/<experiment>/<seed>/")
     train.add_argument("experiment", help="experiment name (see `rl-lab list`) or path to a TOML file")
     train.add_argument("--seed", type=int, default=None)
+    train.add_argument("--seeds", type=int, nargs="+", default=None,
+                       help="train these seeds in parallel on Ray (finished ones are kept)")
+    _cluster_flags(train)
     train.add_argument("--timesteps", type=_positive, default=None)
     train.add_argument("--runs-dir", type=Path, default=Path("runs"))
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -133,6 +143,12 @@ def _cmd_train(args: argparse.Namespace) -> None:
     from rl_lab import api
     from rl_lab.training.evaluation import describe
 
+    if args.seeds is not None:
+        _train_seeds(args)
+        return
+    for flag, value in (("--workers", args.workers), ("--address", args.address)):
+        if value is not None:
+            raise LabError(f"train: {flag} applies to --seeds (several runs at once)")
     result = api.train(
         args.experiment, args.seed, args.overrides, args.runs_dir, args.timesteps,
         progress_bar=not args.no_progress, video=False if args.no_video else None,
@@ -146,6 +162,25 @@ def _cmd_train(args: argparse.Namespace) -> None:
     print(f"run directory: {result.run_dir}")
     if result.video:
         print(f"video: {result.video}")
+    print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
+
+
+def _train_seeds(args: argparse.Namespace) -> None:
+    from rl_lab import api
+    from rl_lab.cluster.jobs import raise_if_failed
+    from rl_lab.runs.layout import read_summary
+    from rl_lab.training.evaluation import describe
+
+    if args.seed is not None:
+        raise LabError("train: give --seed or --seeds, not both")
+    outcomes = api.train_many(
+        args.experiment, args.seeds, args.overrides, args.runs_dir, args.timesteps, args.workers,
+        args.address, video=False if args.no_video else None, resume=args.resume, overwrite=args.overwrite,
+    )
+    for outcome in outcomes:
+        if not outcome.error:
+            print(f"{outcome.run_dir}: {describe(read_summary(outcome.run_dir))}")
+    raise_if_failed(outcomes)
     print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
 
 
