@@ -100,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="default: the experiment's `seeds` (--learning), 0 1 2 (--suite)")
     bench.add_argument("--runs-dir", type=Path, default=None, help="default: runs")
     bench.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _cluster_flags(bench)
 
     report = sub.add_parser("report", help="several seeds' results as a Markdown table and learning curves")
     report.add_argument("targets", nargs="+", metavar="TARGET",
@@ -217,6 +218,8 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         ("--seeds", args.seeds is not None, trains),
         ("--runs-dir", args.runs_dir is not None, trains),
         ("--quick", args.quick, not trains),
+        ("--workers", args.workers is not None, trains),
+        ("--address", args.address is not None, trains),
     ):
         if given and not allowed:
             raise LabError(f"bench: {flag} does not apply to {modes[0] if modes else 'the throughput bench'}")
@@ -227,12 +230,14 @@ def _cmd_bench(args: argparse.Namespace) -> None:
         from rl_lab.bench.learning import run_learning_bench
 
         print(run_learning_bench(
-            args.learning, args.seeds, args.output, args.runs_dir, args.overrides, reuse=args.reuse
+            args.learning, args.seeds, args.output, args.runs_dir, args.overrides, reuse=args.reuse,
+            workers=args.workers, address=args.address,
         ))
     elif args.suite:
         from rl_lab.bench.suite import run_suite
 
-        print(run_suite(args.output, args.runs_dir, args.seeds, args.only, reuse=args.reuse))
+        print(run_suite(args.output, args.runs_dir, args.seeds, args.only, reuse=args.reuse,
+                        workers=args.workers, address=args.address))
     elif args.training:
         from rl_lab.bench.training_throughput import run_training_throughput
 

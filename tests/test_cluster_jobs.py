@@ -104,3 +104,20 @@ def test_an_unreachable_address_is_one_line_within_seconds(write_experiment, tmp
     assert err.count("\n") == 1 and "127.0.0.1:1" in err and "no Ray cluster answers" in err
     assert time.monotonic() - started < 60  # a generous bound: the point is that it never hangs
     assert not (tmp_path / "tiny").exists()
+
+
+@pytest.mark.slow
+def test_the_suite_on_ray_writes_its_sections_and_skips_finished_runs(ray_cluster, tmp_path):
+    from rl_lab.bench.suite import SuiteEntry, run_suite
+
+    experiment = tmp_path / "tiny_suite.toml"
+    experiment.write_text(TINY_CARTPOLE.replace("total_timesteps = 512", "total_timesteps = 256"))
+    suite = (SuiteEntry(str(experiment), "anchor"),)
+    doc = tmp_path / "benchmarks.md"
+    run_suite(doc, tmp_path / "runs", seeds=[0, 1], suite=suite, rlhf=False, throughput=False, workers=2)
+    assert "<!-- begin learning:tiny_suite -->" in doc.read_text()
+    model = tmp_path / "runs" / "tiny_suite" / "1" / "model.zip"
+    before = model.stat().st_mtime_ns
+    run_suite(doc, tmp_path / "runs", seeds=[0, 1], suite=suite, reuse=True, rlhf=False, throughput=False,
+              workers=2)
+    assert model.stat().st_mtime_ns == before
