@@ -109,6 +109,15 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--output", type=Path, default=None,
                         help="directory for report.md and curves.png (default: report/ beside the seeds)")
 
+    tune = sub.add_parser("tune", help="search hyperparameters in an experiment's [tune] table (Ray Tune)")
+    tune.add_argument("experiment", help="experiment name or TOML path with a [tune] table")
+    tune.add_argument("--trials", type=_positive, default=None,
+                      help="trials in the study (default: tune.trials)")
+    tune.add_argument("--runs-dir", type=Path, default=Path("runs"),
+                      help="the study goes to <runs-dir>/<experiment>-tune")
+    tune.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    _cluster_flags(tune)
+
     zoo = sub.add_parser("export-zoo", help="RL Zoo hyperparameter files from the lab's experiments")
     zoo.add_argument("directory", type=Path, help="where to write ppo.yml, dqn.yml, sac.yml")
 
@@ -267,6 +276,19 @@ def _cmd_rlhf(args: argparse.Namespace) -> None:
     print(f"tensorboard: {tensorboard_command(args.runs_dir)}")
 
 
+def _cmd_tune(args: argparse.Namespace) -> None:
+    from rl_lab.cluster.tune import run_tune
+
+    directory = run_tune(args.experiment, args.runs_dir, args.trials, args.workers, args.address,
+                         args.overrides)
+    print((directory / "trials.md").read_text())
+    for name in ("best.toml", "trials.md", "trials.png"):
+        if (directory / name).is_file():
+            print(f"{name}: {directory / name}")
+    if (directory / "best.toml").is_file():
+        print(f"train it: rl-lab train {directory / 'best.toml'} --seeds 0 1 2 3 4")
+
+
 def _cmd_export_zoo(args: argparse.Namespace) -> None:
     from rl_lab.zoo.export import ZOO_EXPERIMENTS, export_zoo, zoo_commands
 
@@ -286,6 +308,7 @@ COMMANDS = {
     "report": _cmd_report,
     "rlhf": _cmd_rlhf,
     "export-zoo": _cmd_export_zoo,
+    "tune": _cmd_tune,
 }
 
 
