@@ -17,6 +17,8 @@ from rl_lab.config import ExperimentConfig
 from rl_lab.errors import LabError
 from rl_lab.runs import layout
 
+WAIT_S = 0.5
+
 
 @dataclass(frozen=True)
 class Job:
@@ -91,7 +93,10 @@ def run_jobs(jobs: list[Job], workers: int | None = None, address: str | None = 
                 index, job = queue.pop(0)
                 ref = task.options(num_cpus=job.config.torch_threads, max_retries=0).remote(job)
                 pending[ref] = index
-            done, _ = ray.wait(list(pending), num_returns=1)
+            # Short waits: a blocking ray.wait would hold Ctrl-C off until a job ends.
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=WAIT_S)
+            if not done:
+                continue
             index = pending.pop(done[0])
             try:
                 outcome = ray.get(done[0])
