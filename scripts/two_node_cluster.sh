@@ -20,17 +20,19 @@ ADDRESS=127.0.0.1:$PORT
 # driver that joins must say so, or it is refused with InvalidAuthToken.
 export RAY_AUTH_MODE=token
 
+# Ray's processes of this cluster only: each names its session under $WORK/ray, except the head's
+# client proxy, which names the head's port.
+OURS="$WORK/ray|ray\.util\.client\.server --address=[^ ]*:$PORT "
 stop_cluster() {
-    # Ray's processes of this cluster only: every one names its session under $WORK/ray.
     local pids
-    pids=$(pgrep -f -- "$WORK/ray" || true)
+    pids=$(pgrep -f -- "$OURS" || true)
     if [ -n "$pids" ]; then
         kill $pids 2>/dev/null || true
         sleep 3
-        pids=$(pgrep -f -- "$WORK/ray" || true)
+        pids=$(pgrep -f -- "$OURS" || true)
         [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true
     fi
-    echo "stopped the two nodes; Ray processes of this cluster left: $(pgrep -fc -- "$WORK/ray" || true)"
+    echo "stopped the two nodes; Ray processes of this cluster left: $(pgrep -fc -- "$OURS" || true)"
 }
 trap stop_cluster EXIT
 
