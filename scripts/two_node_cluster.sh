@@ -36,33 +36,8 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
-cat > "$WORK/tiny_cartpole.toml" <<'TOML'
-algo = "ppo"
-total_timesteps = 256
-n_envs = 2
-vec_env = "dummy"
-checkpoint_freq = 256
-success_metric = "survived"
-[env]
-id = "CartPole-v1"
-[algo_kwargs]
-n_steps = 64
-batch_size = 64
-n_epochs = 2
-[networks]
-policy = [16]
-value = [16]
-[eval]
-freq = 128
-episodes = 2
-video = false
-[tune]
-trials = 4
-metric = "return"
-[tune.space]
-"algo_kwargs.learning_rate" = { low = 1e-4, high = 1e-2, log = true }
-"env.kwargs.sutton_barto_reward" = { choices = [true, false] }
-TOML
+# The shipped CartPole experiment and its [tune] table, on a tiny budget.
+SMALL=(--set eval.freq=1024 --set eval.episodes=4 --set eval.video=false)
 
 echo "== head node on $ADDRESS"
 "$RAY" start --head --node-ip-address=127.0.0.1 --port="$PORT" --num-cpus=1 --temp-dir="$WORK/ray" \
@@ -76,7 +51,9 @@ done
 "$RAY" status --address="$ADDRESS" | sed -n '/Node status/,/^Resources/p'
 
 echo "== rl-lab tune on the cluster"
-"$RL_LAB" tune "$WORK/tiny_cartpole.toml" --address "$ADDRESS" --workers 2 --runs-dir "$WORK/runs"
+"$RL_LAB" tune cartpole_ppo --trials 4 --set tune.timesteps=3072 "${SMALL[@]}" \
+    --address "$ADDRESS" --workers 2 --runs-dir "$WORK/runs"
 echo "== rl-lab train --seeds on the cluster"
-"$RL_LAB" train "$WORK/tiny_cartpole.toml" --seeds 0 1 2 --address "$ADDRESS" --workers 2 --runs-dir "$WORK/runs"
+"$RL_LAB" train cartpole_ppo --seeds 0 1 2 --timesteps 3072 "${SMALL[@]}" \
+    --address "$ADDRESS" --workers 2 --runs-dir "$WORK/runs" --no-progress
 echo "== results in $WORK/runs"

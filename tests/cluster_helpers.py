@@ -1,12 +1,14 @@
-"""Shared by the cluster tests: the check that no Ray process outlives a session, and weights read
-from a saved model."""
+"""Shared by the cluster tests: one Ray session per module that checks no Ray process outlives it,
+and weights read from a saved model."""
 
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 
+import pytest
 import torch
 
 
@@ -35,3 +37,18 @@ def policy_weights(model_zip: Path) -> dict[str, torch.Tensor]:
     """The policy's tensors of a saved model, read without unpickling anything."""
     with zipfile.ZipFile(model_zip) as archive:
         return torch.load(io.BytesIO(archive.read("policy.pth")), weights_only=True)
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    """One embedded 2-CPU cluster for a test module (starting Ray takes seconds); afterwards none
+    of its processes may remain."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    name = session_name(ray)
+    yield ray
+    ray.shutdown()
+    deadline = time.monotonic() + 30
+    while processes_mentioning(name) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert processes_mentioning(name) == []

@@ -16,28 +16,15 @@ from rl_lab.cluster.jobs import Job, run_jobs
 from rl_lab.config import load_experiment
 from rl_lab.errors import LabError
 from rl_lab.training.trainer import train
-from tests.cluster_helpers import policy_weights, processes_mentioning, session_name
+from tests.cluster_helpers import policy_weights, ray_cluster  # noqa: F401 (a fixture)
 from tests.conftest import TINY_CARTPOLE
 
 ray = pytest.importorskip("ray")
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    """One embedded 2-CPU cluster for the module (starting Ray takes seconds); afterwards none of
-    its processes may remain."""
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    name = session_name(ray)
-    yield ray
-    ray.shutdown()
-    deadline = time.monotonic() + 30
-    while processes_mentioning(name) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert processes_mentioning(name) == []
-
-
 @pytest.mark.slow
-def test_parallel_seeds_equal_serial_seeds_weight_for_weight(ray_cluster, write_experiment, tmp_path):
+@pytest.mark.usefixtures("ray_cluster")
+def test_parallel_seeds_equal_serial_seeds_weight_for_weight(write_experiment, tmp_path):
     path = write_experiment(TINY_CARTPOLE)
     config = load_experiment(str(path), ["eval.video=false"])
     for seed in (0, 1):
@@ -60,7 +47,8 @@ def test_parallel_seeds_equal_serial_seeds_weight_for_weight(ray_cluster, write_
 
 
 @pytest.mark.slow
-def test_a_failing_job_is_one_line_and_the_others_finish(ray_cluster, write_experiment, tmp_path, capsys):
+@pytest.mark.usefixtures("ray_cluster")
+def test_a_failing_job_is_one_line_and_the_others_finish(write_experiment, tmp_path, capsys):
     tiny = str(write_experiment(TINY_CARTPOLE))
     config = load_experiment(tiny, ["eval.video=false", "total_timesteps=128"])
     blocked = tmp_path / "not-a-folder"  # a file in place of the job's runs folder: it fails in its worker
@@ -107,7 +95,8 @@ def test_an_unreachable_address_is_one_line_within_seconds(write_experiment, tmp
 
 
 @pytest.mark.slow
-def test_the_suite_on_ray_writes_its_sections_and_skips_finished_runs(ray_cluster, tmp_path):
+@pytest.mark.usefixtures("ray_cluster")
+def test_the_suite_on_ray_writes_its_sections_and_skips_finished_runs(tmp_path):
     from rl_lab.bench.suite import SuiteEntry, run_suite
 
     experiment = tmp_path / "tiny_suite.toml"

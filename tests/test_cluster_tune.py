@@ -3,7 +3,6 @@ config written and loadable, the study continued after a kill; bad search spaces
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from rl_lab import cli
 from rl_lab.cluster.tune import JOURNAL, STUDY_NAME, _storage, read_trials, run_tune
 from rl_lab.config import load_experiment
-from tests.cluster_helpers import processes_mentioning, session_name
+from tests.cluster_helpers import ray_cluster  # noqa: F401 (a fixture)
 from tests.conftest import TINY_CARTPOLE
 
 ray = pytest.importorskip("ray")
@@ -31,20 +30,9 @@ metric = "return"
 """
 
 
-@pytest.fixture(scope="module")
-def ray_cluster():
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    name = session_name(ray)
-    yield ray
-    ray.shutdown()
-    deadline = time.monotonic() + 30
-    while processes_mentioning(name) and time.monotonic() < deadline:
-        time.sleep(0.5)
-    assert processes_mentioning(name) == []
-
-
 @pytest.mark.slow
-def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(ray_cluster, write_experiment,
+@pytest.mark.usefixtures("ray_cluster")
+def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(write_experiment,
                                                                         tmp_path: Path):
     path = write_experiment(TINY_TUNE)
     lines: list[str] = []
