@@ -40,6 +40,7 @@ def plot_trials(rows: list[dict[str, Any]], path: Path, title: str) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
     best, line = float("-inf"), []
@@ -51,7 +52,8 @@ def plot_trials(rows: list[dict[str, Any]], path: Path, title: str) -> None:
             if row["status"] == "finished":
                 best = max(best, score)
         line.append(best if best > float("-inf") else float("nan"))
-    ax.plot(range(1, len(rows) + 1), line, color="C2", label="best finished so far")
+    ax.plot(range(1, len(rows) + 1), line, color="C2", drawstyle="steps-post", label="best finished so far")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.scatter([], [], marker="o", color="C0", label="finished")
     ax.scatter([], [], marker="x", color="C3", label="pruned (last report)")
     ax.set(xlabel="trial (in order of ending)", ylabel="objective", title=title)
