@@ -13,6 +13,7 @@ Optuna journal (the trials a kill cut short are marked failed and run again).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 from dataclasses import replace
@@ -86,30 +87,31 @@ def _distributions(study: Study) -> dict[str, Any]:
 
 
 def _storage(directory: Path):
+    import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the recorder prints one line per trial
     return JournalStorage(JournalFileBackend(str(directory / JOURNAL)))
 
 
-def finished_trials(directory: Path) -> int:
-    """Trials of the study that ended (complete or pruned); trials a kill left running are marked
-    failed, so they count as not done and are run again."""
+def finished_trials(directory: Path) -> tuple[int, int]:
+    """Trials of the study that ended (complete or pruned), and all it holds; trials a kill left
+    running are marked failed, so they count as not done and are run again."""
     from optuna.trial import TrialState
 
     if not (directory / JOURNAL).is_file():
-        return 0
+        return 0, 0
     storage = _storage(directory)
     try:
         study_id = storage.get_study_id_from_name(STUDY_NAME)
     except KeyError:
-        return 0
-    done = 0
-    for trial in storage.get_all_trials(study_id, deepcopy=False):
+        return 0, 0
+    trials = storage.get_all_trials(study_id, deepcopy=False)
+    for trial in trials:
         if trial.state == TrialState.RUNNING:
             storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-        done += trial.state in (TrialState.COMPLETE, TrialState.PRUNED)
-    return done
+    return sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials), len(trials)
 
 
 def read_trials(directory: Path) -> list[dict[str, Any]]:
@@ -165,16 +167,24 @@ def run_tune(experiment: str, runs_dir: Path, trials: int | None = None, workers
     import_ray()
     directory = tune_dir(runs_dir, study)
     directory.mkdir(parents=True, exist_ok=True)
-    done = finished_trials(directory)
+    done, held = finished_trials(directory)
     remaining = study.tune.trials - done
     if remaining > 0:
         log(f"{study.base.name}: {done} of {study.tune.trials} trials done; running {remaining} "
             f"({study.metric}, {study.budget:,} steps × {len(study.tune.seeds)} seeds each) in {directory}")
-        _fit(study, directory, remaining, workers, address, log)
-    return write_outputs(study, directory, read_trials(directory))
+        # A continued study must not draw the same random start-up trials again: the sampler's seed
+        # moves on by the trials the study already holds.
+        _fit(study, directory, remaining, workers, address, log, study.tune.sampler_seed + held)
+    write_outputs(study, directory, read_trials(directory))
+    done, _ = finished_trials(directory)
+    if done < study.tune.trials:  # Ctrl-C (Ray Tune ends the run gracefully) or failed trials
+        raise LabError(f"{directory}: {done} of {study.tune.trials} trials finished (interrupted, or trials "
+                       f"failed: see above); the same command continues the study")
+    return directory
 
 
-def _fit(study: Study, directory: Path, samples: int, workers: int | None, address: str | None, log) -> None:
+def _fit(study: Study, directory: Path, samples: int, workers: int | None, address: str | None, log,
+         sampler_seed: int) -> None:
     # Ray Tune's own status tables would drown the one line per trial that the recorder prints.
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     from optuna.samplers import TPESampler
@@ -187,12 +197,14 @@ def _fit(study: Study, directory: Path, samples: int, workers: int | None, addre
     per_seed = study.budget // study.base.eval.freq
     max_reports = max(2, per_seed * len(study.tune.seeds) + 1)
     search = OptunaSearch(_distributions(study), metric="score", mode="max", study_name=STUDY_NAME,
-                          storage=_storage(directory), sampler=TPESampler(seed=study.tune.sampler_seed))
+                          storage=_storage(directory), sampler=TPESampler(seed=sampler_seed))
     scheduler = ASHAScheduler(time_attr="training_iteration", metric="score", mode="max", max_t=max_reports,
                               grace_period=min(study.tune.grace_evaluations, max_reports),
                               reduction_factor=study.tune.reduction_factor)
     trainable = tune.with_resources(tune.with_parameters(run_trial, study=study, directory=str(directory)),
                                     {"cpu": threads})
+    # Tune's parting advice after Ctrl-C (Tuner.restore, which unpickles) is not how rl-lab resumes.
+    logging.getLogger("ray.tune").setLevel(logging.ERROR)
     with ray_session(address, num_cpus=max(workers * threads, 1)):
         tuner = tune.Tuner(
             trainable,
