@@ -7,7 +7,7 @@ mistake raises :class:`rl_lab.errors.LabError` with a one-line message.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ WATCH_SEED = 20_000  # episodes no training or evaluation run has seen
 
 __all__ = [
     "LoadedRun", "Watched", "evaluate", "list_experiments", "load_experiment", "load_run", "report", "train",
-    "watch",
+    "train_many", "watch",
 ]
 
 
@@ -62,6 +62,37 @@ def train(
         config = load_experiment(str(experiment), list(overrides))
     return trainer.train(config, Path(runs_dir), seed, timesteps, progress_bar=progress_bar,
                          record_video=video, resume=resume, overwrite=overwrite)
+
+
+def train_many(
+    experiment: str | Path | ExperimentConfig,
+    seeds: Sequence[int],
+    overrides: Sequence[str] = (),
+    runs_dir: str | Path = "runs",
+    timesteps: int | None = None,
+    workers: int | None = None,
+    address: str | None = None,
+    video: bool | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    log=print,
+):
+    """Train one run per seed in parallel on Ray (see :mod:`rl_lab.cluster.jobs`): the same runs,
+    bit for bit, as :func:`train` per seed. Finished runs are kept (unless ``overwrite``); a failed
+    run is one line in the outcomes and the others go on. Returns the outcomes in seed order."""
+    from rl_lab.bench.learning import check_seeds
+    from rl_lab.cluster.jobs import Job, is_finished, run_jobs
+
+    check_seeds(list(seeds))
+    config = experiment if isinstance(experiment, ExperimentConfig) else load_experiment(
+        str(experiment), list(overrides))
+    if timesteps:
+        config = replace(config, total_timesteps=timesteps)
+    jobs = [Job(config, seed, Path(runs_dir), resume, overwrite, video) for seed in seeds]
+    kept = [job for job in jobs if not (overwrite or resume) and is_finished(job)]
+    for job in kept:
+        log(f"kept the finished run of {job.label} (--overwrite trains it again)")
+    return run_jobs([job for job in jobs if job not in kept], workers, address, desc=config.name)
 
 
 def load_run(path: str | Path, checkpoint: int | None = None, trust_pickle: bool = False) -> LoadedRun:

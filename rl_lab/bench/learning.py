@@ -46,6 +46,18 @@ def _reuse_verdict(run_dir: Path, config: ExperimentConfig) -> str | None:
     return f"trained with another '{differing[0]}'" if differing else None
 
 
+def needs_training(config: ExperimentConfig, seed: int, runs_dir: Path, reuse: bool, log) -> bool:
+    """Whether ``seed`` must be trained: always without ``reuse``; with it, unless a finished run of
+    that seed was trained with the same config."""
+    if not reuse:
+        return True
+    run_dir = layout.run_path(runs_dir, config.name, seed)
+    verdict = _reuse_verdict(run_dir, replace(config, seed=seed))
+    if verdict is not None and verdict != "not finished":
+        log(f"{run_dir}: {verdict}; training it again")
+    return verdict is not None
+
+
 def train_seeds(
     config: ExperimentConfig,
     seeds: list[int],
@@ -61,15 +73,30 @@ def train_seeds(
         run_dir = layout.run_path(runs_dir, config.name, seed)
         if progress is not None:
             progress.set_postfix_str(f"{config.name} seed {seed}")
-        verdict = _reuse_verdict(run_dir, replace(config, seed=seed)) if reuse else "no --reuse"
-        if verdict is not None:
-            if reuse and verdict != "not finished":
-                log(f"{run_dir}: {verdict}; training it again")
+        if needs_training(config, seed, runs_dir, reuse, log):
             train(config, runs_dir, seed, progress_bar=False, record_video=False, log=log, overwrite=True)
         run_dirs.append(run_dir)
         if progress is not None:
             progress.update(1)
     return run_dirs
+
+
+def train_seeds_parallel(
+    configs: list[ExperimentConfig], seeds: list[int], runs_dir: Path, reuse: bool,
+    workers: int | None, address: str | None,
+) -> dict[str, list[Path]]:
+    """Every config's seeds as Ray jobs at once (what :func:`train_seeds` does one at a time): the
+    run directories of each experiment whose seeds all finished; a failed run is one line."""
+    from rl_lab.cluster.jobs import Job, run_jobs
+
+    jobs = [Job(config, seed, runs_dir, overwrite=True, record_video=False)
+            for config in configs for seed in seeds
+            if needs_training(config, seed, runs_dir, reuse, tqdm.write)]
+    failed = {o.job.config.name for o in run_jobs(jobs, workers, address, desc="benchmark runs") if o.error}
+    for name in sorted(failed):
+        tqdm.write(f"{name}: a seed failed; its section is left as it was")
+    return {config.name: [layout.run_path(runs_dir, config.name, seed) for seed in seeds]
+            for config in configs if config.name not in failed}
 
 
 def learning_section(
@@ -98,14 +125,22 @@ def run_learning_bench(
     runs_dir: Path,
     overrides: list[str],
     reuse: bool = False,
+    workers: int | None = None,
+    address: str | None = None,
 ) -> str:
-    """Train ``experiment`` once per seed (default: the experiment's ``seeds``) and write its section
-    of ``output``; return the section."""
+    """Train ``experiment`` once per seed (default: the experiment's ``seeds``; on Ray when
+    ``workers`` or ``address`` is given) and write its section of ``output``; return the section."""
     config = load_experiment(experiment, overrides)
     seeds = config.seeds if seeds is None else seeds
     check_seeds(seeds)
-    with tqdm(total=len(seeds), desc="learning bench", unit="run") as progress:
-        run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
+    if workers or address:
+        done = train_seeds_parallel([config], seeds, runs_dir, reuse, workers, address)
+        if config.name not in done:
+            raise LabError(f"{experiment}: a run failed (see above); no section written")
+        run_dirs = done[config.name]
+    else:
+        with tqdm(total=len(seeds), desc="learning bench", unit="run") as progress:
+            run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
     set_args = "".join(f" --set {o}" for o in overrides)
     command = f"rl-lab bench --learning {experiment} --seeds {' '.join(map(str, seeds))}{set_args}"
     return learning_section(config, run_dirs, command, output)[1]

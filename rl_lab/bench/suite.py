@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from rl_lab.bench.learning import FIGURES, check_seeds, learning_section, train_seeds
+from rl_lab.bench.learning import FIGURES, check_seeds, learning_section, train_seeds, train_seeds_parallel
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
 from rl_lab.reports.markdown import markdown_table, reorder_sections, update_section
@@ -154,12 +154,16 @@ def run_suite(
     suite: tuple[SuiteEntry, ...] = BENCHMARK_SUITE,
     rlhf: bool = True,
     throughput: bool = True,
+    workers: int | None = None,
+    address: str | None = None,
 ) -> str:
     """Train every suite experiment (or those in ``only``) for ``seeds``; rewrite their sections
     of ``output`` and the overview (every suite experiment with finished runs); return the
     overview. ``reuse`` keeps finished runs trained with the current config instead of training
     them again; ``rlhf`` False leaves the RLHF toy out; ``throughput`` False, ``only`` or
-    ``reuse`` skip re-measuring the environment and training throughput sections."""
+    ``reuse`` skip re-measuring the environment and training throughput sections. With ``workers``
+    or ``address`` the runs are Ray jobs, several at once (the same runs, seed for seed); an
+    experiment with a failed run keeps its old section and the suite ends in a LabError."""
     check_seeds(seeds)
     entries = select_entries(only, suite)
     run_rlhf_now = rlhf and (not only or RLHF_EXPERIMENT in only) and not (
@@ -173,12 +177,22 @@ def run_suite(
         load_rlhf_config(RLHF_EXPERIMENT)
     seed_args = " ".join(map(str, seeds))
     reports: dict[str, Report | None] = {}
-    with tqdm(total=len(entries) * len(seeds), desc="benchmark suite", unit="run") as progress:
+    failed: list[str] = []
+    if workers or address:
+        chosen = [configs[entry.experiment] for entry in entries]
+        done = train_seeds_parallel(chosen, seeds, runs_dir, reuse, workers, address)
+        failed = [c.name for c in chosen if c.name not in done]
         for entry in entries:
-            config = configs[entry.experiment]
-            run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
-            command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
-            reports[entry.experiment] = learning_section(config, run_dirs, command, output)[0]
+            if (config := configs[entry.experiment]).name in done:
+                command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
+                reports[entry.experiment] = learning_section(config, done[config.name], command, output)[0]
+    else:
+        with tqdm(total=len(entries) * len(seeds), desc="benchmark suite", unit="run") as progress:
+            for entry in entries:
+                config = configs[entry.experiment]
+                run_dirs = train_seeds(config, seeds, runs_dir, reuse, progress)
+                command = f"rl-lab bench --learning {entry.experiment} --seeds {seed_args}"
+                reports[entry.experiment] = learning_section(config, run_dirs, command, output)[0]
     for entry in suite:
         if entry.experiment not in reports:
             reports[entry.experiment] = _existing_report(configs[entry.experiment], runs_dir)
@@ -195,4 +209,6 @@ def run_suite(
         run_training_throughput(output)
     learning = [f"learning:{configs[entry.experiment].name}" for entry in suite]
     reorder_sections(output, [OVERVIEW, *learning, "rlhf", "throughput", "training-throughput"])
+    if failed:
+        raise LabError(f"runs failed for {', '.join(failed)} (see above); the rest of {output} is written")
     return overview

@@ -173,6 +173,7 @@ def load_experiment(name_or_path: str, overrides: list[str] | None = None) -> Ex
     data = apply_overrides(read_toml(path), overrides or [])
     if "reward_model" in data and "env" not in data:
         raise LabError(f"{path}: an RLHF pipeline, not a training experiment: run `rl-lab rlhf {path.stem}`")
+    data.pop("tune", None)  # the search space of `rl-lab tune` (rl_lab.config.tuning), not a setting
     # A run's own config.toml lives in runs/<name>/<seed>/: its name is written inside it.
     data.setdefault("name", path.stem)
     config = parse_dataclass(ExperimentConfig, data, str(path))

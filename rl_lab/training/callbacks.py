@@ -50,6 +50,9 @@ class PeriodicEvalCallback(BaseCallback):
     """Every ``freq`` timesteps: evaluate, log ``eval/*``, append to ``eval.npz`` (atomically), and
     note when the success rate first reaches ``criterion``.
 
+    ``on_evaluation(self, result)``, if given, is called after each periodic evaluation (a tuner's
+    intermediate report); returning False stops training there, leaving the run interrupted.
+
     Also keeps the wall-clock seconds spent *training* (time since ``learn`` started, minus the
     time spent in these evaluations), so results can be read against wall-clock as well as steps.
     """
@@ -62,8 +65,10 @@ class PeriodicEvalCallback(BaseCallback):
         episode_counter: EpisodeMetricsCallback,
         criterion: float,
         show_episode: Callable[[int], None] | None = None,
+        on_evaluation: Callable[[PeriodicEvalCallback, EvalResult], bool | None] | None = None,
     ) -> None:
         super().__init__()
+        self.on_evaluation = on_evaluation
         self.run_evaluation = run_evaluation
         self.show_episode = show_episode  # logs one evaluation episode to TensorBoard at a timestep
         self.freq = freq
@@ -119,7 +124,9 @@ class PeriodicEvalCallback(BaseCallback):
     def _on_step(self) -> bool:
         if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:
             self.last_eval = self.num_timesteps
-            self.evaluate_now()
+            result = self.evaluate_now()
+            if self.on_evaluation is not None and self.on_evaluation(self, result) is False:
+                return False
         return True
 
     def evaluate_now(self) -> EvalResult:

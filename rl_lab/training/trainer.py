@@ -94,6 +94,7 @@ def train(
     resume: bool = False,
     overwrite: bool = False,
     stop_at: int | None = None,
+    on_evaluation=None,
 ) -> RunResult | None:
     """Train ``config`` with ``seed`` into ``runs_dir/<experiment>/<seed>/`` and evaluate it.
 
@@ -102,7 +103,8 @@ def train(
     finished run there is refused unless ``overwrite`` (then kept as ``<seed>.replaced-<time>``).
     ``resume`` continues an interrupted run from its newest checkpoint, bit-exactly as if it had
     never stopped. ``stop_at`` stops at the first rollout at or past that many timesteps and leaves
-    the run interrupted (it returns None): what a kill does, minus the kill.
+    the run interrupted (it returns None): what a kill does, minus the kill. ``on_evaluation``
+    (see :class:`PeriodicEvalCallback`) hears each periodic evaluation; False stops likewise.
     """
     seed = config.seed if seed is None else seed
     config = replace(config, seed=seed, total_timesteps=timesteps or config.total_timesteps)
@@ -127,7 +129,7 @@ def train(
                 work_dir, checkpoint = staged.path, None
                 layout.start_run(work_dir, config)
             summary = _train_into(work_dir, final, config, model, venv, eval_venv, checkpoint,
-                                  progress_bar, record_video, stop_at, log)
+                                  progress_bar, record_video, stop_at, log, on_evaluation)
             if summary is None:
                 return None
             replaced = staged.promote(overwrite)
@@ -143,6 +145,7 @@ def train(
 def _train_into(
     work_dir: Path, final: Path, config: ExperimentConfig, model: BaseAlgorithm, venv, eval_venv,
     checkpoint: Path | None, progress_bar: bool, record_video: bool | None, stop_at: int | None, log,
+    on_evaluation=None,
 ) -> dict[str, Any] | None:
     """Train (or continue from ``checkpoint``) into ``work_dir``, evaluate, record; the summary,
     or None when ``stop_at`` stopped it early. Paths in the summary name the run's ``final`` place."""
@@ -170,7 +173,7 @@ def _train_into(
     metrics = EpisodeMetricsCallback()
     evaluator = PeriodicEvalCallback(
         run_evaluation, config.eval.freq, work_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
-        show_episode if config.eval.video else None,
+        show_episode if config.eval.video else None, on_evaluation,
     )
     venvs = {"train": venv, "eval": eval_venv}
 

@@ -1,0 +1,95 @@
+"""``rl-lab tune`` on a tiny experiment: trials on the local cluster, one pruned by ASHA, the best
+config written and loadable, the study continued after a kill; bad search spaces are one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rl_lab import cli
+from rl_lab.cluster.tune import JOURNAL, STUDY_NAME, _storage, read_trials, run_tune
+from rl_lab.config import load_experiment
+from tests.cluster_helpers import ray_cluster  # noqa: F401 (a fixture)
+from tests.conftest import TINY_CARTPOLE
+
+ray = pytest.importorskip("ray")
+optuna = pytest.importorskip("optuna")
+
+# One choice ruins the return (Sutton & Barto's CartPole reward: 0 per step, -1 at the fall), so a
+# trial drawing it is below every other at ASHA's first rung, and is stopped there once another
+# trial has reported.
+TINY_TUNE = TINY_CARTPOLE.replace("total_timesteps = 512", "total_timesteps = 256").replace(
+    "[eval]\nfreq = 256", "[eval]\nfreq = 128\nvideo = false") + """
+[tune]
+trials = 4
+metric = "return"
+[tune.space]
+"algo_kwargs.learning_rate" = { low = 1e-4, high = 1e-2, log = true }
+"env.kwargs.sutton_barto_reward" = { choices = [true, false] }
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("ray_cluster")
+def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(write_experiment,
+                                                                        tmp_path: Path):
+    path = write_experiment(TINY_TUNE)
+    lines: list[str] = []
+    directory = run_tune(str(path), tmp_path, workers=2, log=lines.append)
+    rows = read_trials(directory)
+    assert len(rows) == 4
+    assert any(row["status"] == "pruned" for row in rows), rows
+    assert sum(line.startswith("trial ") for line in lines) == 4
+    best = load_experiment(str(directory / "best.toml"))
+    assert best.name == "tiny_tuned" and "learning_rate" in best.algo_kwargs
+    assert best.env.kwargs["sutton_barto_reward"] is False
+    assert "| 4 |" in (directory / "trials.md").read_text()
+    assert (directory / "trials.png").read_bytes()[:4] == b"\x89PNG"
+    finished = next(row for row in rows if row["status"] == "finished")
+    assert (directory / f"trial_{finished['trial']}" / "0" / "summary.json").is_file()
+
+    # A kill in the middle of a trial leaves it RUNNING in the journal: the next invocation marks it
+    # failed and runs the study on to its (now larger) number of trials.
+    storage = _storage(directory)
+    optuna.load_study(study_name=STUDY_NAME, storage=storage).ask()
+    run_tune(str(path), tmp_path, trials=5, workers=2, log=lines.append)
+    assert len(read_trials(directory)) == 5
+    states = [t.state.name for t in optuna.load_study(study_name=STUDY_NAME, storage=storage).trials]
+    assert states.count("FAIL") == 1 and len(states) == 6
+    assert (directory / JOURNAL).read_text().startswith("{")  # JSON lines: nothing is unpickled
+    # Done: a third invocation only rewrites the outputs.
+    run_tune(str(path), tmp_path, trials=5, log=lines.append)
+    assert len(read_trials(directory)) == 5
+
+
+@pytest.mark.parametrize(
+    ("space", "expected"),
+    [
+        ('"algo_kwargs.learning_rate" = { low = 1e-2, high = 1e-4 }', "'low' must be below 'high'"),
+        ('"algo_kwargs.learning_rate" = { low = 0.0, high = 1e-2, log = true }',
+         "log-scale range must be positive"),
+        ('"algo_kwargs.no_such_key" = { low = 1, high = 2 }', "unknown key 'algo_kwargs.no_such_key'"),
+        ('"networks.activation" = { choices = ["tanh", "nope"] }', "'networks.activation' must be one of"),
+        ('"algo_kwargs.gamma" = { low = 0.9, high = 1.5 }', "'algo_kwargs.gamma' must be in"),
+        ('"seed" = { low = 0, high = 3 }', "set by the study itself"),
+        ('"algo_kwargs.n_epochs" = [1, 2]', "must be a table"),
+    ],
+)
+def test_a_bad_search_space_is_one_line(space, expected, write_experiment, tmp_path, capsys):
+    text = TINY_CARTPOLE + '\n[tune]\ntrials = 2\n[tune.space]\n' + space + "\n"
+    code = cli.main(["tune", str(write_experiment(text)), "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and expected in err, err
+    assert not any(tmp_path.glob("*-tune"))
+
+
+def test_tune_without_a_space_and_an_unreachable_address_are_one_line(write_experiment, tmp_path, capsys):
+    assert cli.main(["tune", str(write_experiment(TINY_CARTPOLE)), "--runs-dir", str(tmp_path)]) == 2
+    assert "no [tune.space] table" in capsys.readouterr().err
+    code = cli.main(["tune", str(write_experiment(TINY_TUNE)), "--runs-dir", str(tmp_path),
+                     "--address", "127.0.0.1:1"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no Ray cluster answers" in err
+    assert "Traceback" not in err
