@@ -46,3 +46,12 @@ def test_the_panel_prints_the_envs_legend_below_the_networks() -> None:
     panel = slice(plain.shape[1] - PANEL_WIDTH, plain.shape[1])
     assert (plain[bottom, panel] != with_legend[bottom, panel]).any()  # text where the legend goes
     assert (plain[: bottom.start, :] == with_legend[: bottom.start, :]).all()  # nothing else moved
+    import pygame
+
+    from rl_lab.watching.overlay import _pygame
+
+    _pygame()
+    font = pygame.font.Font(None, 17)
+    paddle = gymnasium.make("rl_lab/PaddleBall-v0").unwrapped.picture_legend
+    for line in (*legend, *paddle):
+        assert font.size(line)[0] <= PANEL_WIDTH - 20, line  # every line fits the panel

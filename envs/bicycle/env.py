@@ -69,11 +69,13 @@ class _BicycleEnv(KernelEnv):
 
     #: What the picture and the action names mean, for displays that show them (the watch panel).
     picture_legend = (
-        "top: from above, tyre tracks (front, back) and the goal",
-        "bottom left: from behind, the lean (3x, grey: falls at 12 deg)",
-        "bottom right: the handlebar from above (grey: 80 deg stops)",
-        "actions: T-/T0/T+ handlebar torque -2/0/+2 N m,",
-        "         d-/d0/d+ rider's lean -2/0/+2 cm",
+        "top: from above, tyre tracks, goal",
+        "bottom left: from behind, lean x3",
+        "  (grey: the 12 deg fall limits)",
+        "bottom right: handlebar from above",
+        "  (grey: the 80 deg stops)",
+        "T-/T0/T+: torque -2/0/+2 N m",
+        "d-/d0/d+: rider's lean -2/0/+2 cm",
     )
 
     @property

@@ -102,8 +102,8 @@ class PaddleBallEnv(KernelEnv):
 
     #: What the picture means, for displays that show it (the watch panel).
     picture_legend = (
-        "the paddle guards the right wall; each return scores 1,",
-        "a miss ends the game",
+        "paddle: the right wall's guard",
+        "a return scores 1, a miss ends it",
     )
 
     @property
