@@ -116,6 +116,7 @@ def test_constants_are_randlovs() -> None:
     assert pytest.approx(math.radians(12)) == ph.FALL_ANGLE
 
 
+@pytest.mark.slow
 def test_wheelbase_stays_within_a_centimetre_over_a_long_random_ride() -> None:
     F = _bicycles(4)
     rng = np.random.default_rng(0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
@@ -62,6 +63,7 @@ def test_native_batch_matches_sb3_dummy_vec_env() -> None:
     assert finished > 10  # both falls and time limits were compared
 
 
+@pytest.mark.slow
 def test_training_logs_custom_measures_and_learns_to_balance(tmp_path: Path) -> None:
     config = load_experiment("bike_balance_ppo", QUICK)
     result = train(config, tmp_path, seed=0, progress_bar=False, record_video=False, log=lambda _: None)
@@ -78,6 +80,7 @@ def test_training_logs_custom_measures_and_learns_to_balance(tmp_path: Path) -> 
     assert trained_lengths.mean() >= 10 * random_lengths.mean()
 
 
+@pytest.mark.slow
 def test_bicycle_runs_are_deterministic(tmp_path: Path) -> None:
     overrides = [*QUICK, "total_timesteps=512", "eval.freq=256", "eval.episodes=2"]
     config = load_experiment("bike_balance_ppo", overrides)

@@ -33,6 +33,7 @@ def _scalars(run_dir: Path) -> list[dict[str, str]]:
     return [{k: v for k, v in row.items() if k not in WALL_CLOCK_COLUMNS} for row in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("experiment_text", [TINY_CARTPOLE], ids=["cartpole_dummy"])
 def test_same_seed_same_everything_other_seed_differs(tmp_path: Path, experiment_text: str) -> None:
     experiment = tmp_path / "det.toml"

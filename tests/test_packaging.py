@@ -71,6 +71,7 @@ def test_non_editable_install_lists_and_trains(wheel: Path, tmp_path: Path) -> N
     assert (tmp_path / "runs" / "bike_balance_ppo" / "0" / "summary.json").is_file()
 
 
+@pytest.mark.slow
 def test_a_checkout_imports_without_the_editable_finder(tmp_path: Path) -> None:
     # -S skips site-packages' .pth files (the editable install's finder); the checkout alone is enough.
     env = {"PYTHONPATH": f"{ROOT}:{sysconfig.get_paths()['purelib']}", "PATH": "/usr/bin:/bin"}

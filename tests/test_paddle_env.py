@@ -179,6 +179,7 @@ def _play_tracker(env: PaddleBallEnv, seed: int, aims: tuple[float, ...]) -> tup
     return info["score"], speeds, metrics
 
 
+@pytest.mark.slow
 def test_flawless_tracker_scores_max_score_and_ball_speeds_up_to_the_cap() -> None:
     env = PaddleBallEnv()
     assert env.max_score == COURT.max_score(500) == 13

@@ -79,6 +79,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Path:
                     overrides=OVERRIDES, eval_rankings=root / "my_heldout.jsonl")
 
 
+@pytest.mark.slow
 def test_heldout_accuracy_agrees_with_the_preference(run: Path) -> None:
     summary = json.loads((run / "summary.json").read_text())
     config, _ = read_run_config(run)
@@ -93,6 +94,7 @@ def test_heldout_accuracy_agrees_with_the_preference(run: Path) -> None:
     assert lo < truth < hi
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["ppo", "dpo"])
 def test_win_rate_against_sft_agrees_with_the_preference(run: Path, stage: str) -> None:
     summary = json.loads((run / "summary.json").read_text())
@@ -108,6 +110,7 @@ def test_win_rate_against_sft_agrees_with_the_preference(run: Path, stage: str) 
     assert reported == pytest.approx(truth, abs=0.05)
 
 
+@pytest.mark.slow
 def test_nothing_is_called_gold_and_the_data_is_recorded(run: Path) -> None:
     from rl_lab.rlhf.data import file_sha256
     from rl_lab.rlhf.report import format_rlhf_summary

@@ -60,6 +60,7 @@ class Terminal:
         return os.waitstatus_to_exitcode(status)
 
 
+@pytest.mark.slow
 def test_rankings_survive_ctrl_c_and_the_session_resumes(tmp_path: Path) -> None:
     run = fake_run(tmp_path / "run")
     out = tmp_path / "mine.jsonl"

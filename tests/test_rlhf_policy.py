@@ -95,6 +95,7 @@ def test_dpo_loss_is_log2_at_the_reference() -> None:
     assert float(dpo_loss(x, x + 1, x, x + 1, beta=0.1)) == pytest.approx(np.log(2))
 
 
+@pytest.mark.slow
 def test_tiny_pipeline_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from rl_lab.rlhf import pipeline
     from rl_lab.rlhf.pipeline import format_rlhf_summary, run_rlhf

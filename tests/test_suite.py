@@ -12,6 +12,7 @@ from rl_lab.cli import main
 from rl_lab.errors import LabError
 
 
+@pytest.mark.slow
 def test_suite_writes_sections_figures_and_overview(tmp_path: Path) -> None:
     experiment = tmp_path / "tiny_suite.toml"
     experiment.write_text(TINY_CARTPOLE)

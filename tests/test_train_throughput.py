@@ -36,6 +36,7 @@ def _verdicts(section: str) -> list[str]:
     return [line for line in section.splitlines() if line.startswith("- ")]
 
 
+@pytest.mark.slow
 def test_quick_measurement_gives_one_row_per_vec_env() -> None:
     rows = measure_training_throughput(
         "paddle_vector_ppo", n_envs=2, timesteps=64, overrides=QUICK_OVERRIDES, rounds=1
