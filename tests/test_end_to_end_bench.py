@@ -15,5 +15,6 @@ def test_end_to_end_section_splits_a_real_run(tmp_path: Path, monkeypatch) -> No
     assert "<!-- begin end-to-end -->" in text and "| bike_ride_ppo | 4,096 |" in text
     row = next(line for line in text.splitlines() if line.startswith("| bike_ride_ppo"))
     train_s, eval_s, video_s, whole_s = (float(cell) for cell in row.split("|")[3:7])
-    assert min(train_s, eval_s, video_s) > 0 and train_s + eval_s + video_s <= whole_s
+    # Each figure is printed to 0.1 s: their sum may pass the whole run's by the rounding of four numbers.
+    assert min(train_s, eval_s, video_s) > 0 and train_s + eval_s + video_s <= whole_s + 0.2
     assert not (tmp_path / "runs").exists()  # the measurement trains in a temporary folder
