@@ -17,7 +17,6 @@ judges they give (``--eval-rankings``, ``--gold``; see :mod:`rl_lab.rlhf.judges`
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +61,10 @@ from rl_lab.rlhf.reward_training import make_reward_model, score_responses, trai
 from rl_lab.rlhf.settings import KIND, RLHFConfig, load_rlhf_config, run_config_text
 from rl_lab.rlhf.sft import train_sft, true_nll
 from rl_lab.rlhf.weights import POLICY_FILES, REWARD_MODEL_FILE, save_weights
+from rl_lab.runs import layout
 from rl_lab.runs.atomic import write_json, write_text, write_with
+from rl_lab.runs.lock import RunLock
+from rl_lab.runs.staging import Staging, recover
 from rl_lab.training.seeding import seed_everything
 
 __all__ = ["format_rlhf_summary", "read_rlhf_summary", "run_rlhf"]
@@ -120,27 +122,6 @@ def prepare(experiment: str | Path, ranked_data: Path | None, seed: int | None, 
         inputs.judges.append(scorer)
         inputs.run_table["gold"] = gold
     return inputs
-
-
-def _fresh_stage(run_dir: Path) -> Path:
-    """An empty directory beside ``run_dir`` to build the run in (a crashed attempt's is removed)."""
-    stage = run_dir.parent / f".{run_dir.name}.partial"
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
-    return stage
-
-
-def _publish(stage: Path, run_dir: Path) -> None:
-    """Replace ``run_dir`` by the finished ``stage``; the old run is removed only after the swap."""
-    old = run_dir.parent / f".{run_dir.name}.old"
-    if old.exists():
-        shutil.rmtree(old)
-    if run_dir.exists():
-        run_dir.rename(old)
-    stage.rename(run_dir)
-    if old.exists():
-        shutil.rmtree(old)
 
 
 def _utilities(labeller: Labeller, world: TextWorld, ranked: RankedSet) -> list[np.ndarray]:
@@ -236,16 +217,20 @@ def run_rlhf(
     ``gold``: ``module:function``, the user's own scorer (see :mod:`rl_lab.rlhf.judges`).
     """
     inputs = prepare(experiment, ranked_data, seed, overrides, eval_rankings, gold)
-    run_dir = Path(runs_dir) / inputs.config.name / str(inputs.config.seed)
-    stage = _fresh_stage(run_dir)
-    writer = SummaryWriter(str(stage / "tensorboard"))
-    try:
-        _run(inputs, stage, writer)
-    except BaseException:  # failed or interrupted: the finished run (if any) stays as it was
-        writer.close()  # its thread would go on writing into the directory being removed
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    _publish(stage, run_dir)
+    run_dir = layout.run_path(Path(runs_dir), inputs.config.name, inputs.config.seed)
+    # The training runs' rules (rl_lab.runs): one process per run, built in a staging directory, and
+    # a finished run replaced only by a rename that keeps it beside the new one.
+    with RunLock(run_dir):
+        recover(run_dir)
+        staging = Staging.create(run_dir, overwrite=True)
+        writer = SummaryWriter(str(staging.path / "tensorboard"))
+        try:
+            _run(inputs, staging.path, writer)
+        except BaseException:  # failed or interrupted: the finished run (if any) stays as it was
+            writer.close()  # its thread would go on writing into the directory being removed
+            staging.discard()
+            raise
+        staging.promote(overwrite=True)
     return run_dir
 
 
