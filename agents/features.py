@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
+from gymnasium import spaces
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
@@ -28,3 +30,8 @@ def features_extractor_class(name: str) -> type[BaseFeaturesExtractor] | None:
         return None
     module, _, attr = path.partition(":")
     return getattr(importlib.import_module(module), attr)
+
+
+def is_image_space(space: spaces.Space) -> bool:
+    """True for uint8 (H, W, C) boxes: what SB3's CNN policies take (and what the panel shows)."""
+    return isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3

@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from gymnasium import spaces
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
-from rl_lab.agents.features import ACTIVATIONS, features_extractor_class
+from rl_lab.agents.features import ACTIVATIONS, features_extractor_class, is_image_space
 from rl_lab.config import ExperimentConfig
 from rl_lab.config.algorithms import algorithm_class
 from rl_lab.config.schedules import resolve_schedules
 from rl_lab.errors import LabError
-
-
-def is_image_space(space: spaces.Space) -> bool:
-    """True for uint8 (H, W, C) boxes: what SB3's CNN policies take."""
-    return isinstance(space, spaces.Box) and space.dtype == np.uint8 and len(space.shape) == 3
 
 
 def policy_kwargs(config: ExperimentConfig, image: bool) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.vec_env import VecEnv
 
 from rl_lab.agents.acting import policy_actions
+from rl_lab.agents.features import is_image_space
 from rl_lab.agents.two_network import TwoNetworkAgent
 from rl_lab.watching.overlay import compose
 
@@ -64,7 +65,7 @@ def play(
     env = rendered_env(venv)
     agent = TwoNetworkAgent(model)
     labels = getattr(env.unwrapped, "action_labels", None)
-    shows_pixels = venv.observation_space.dtype == np.uint8 and len(venv.observation_space.shape) == 3
+    shows_pixels = is_image_space(venv.observation_space)
     played: list[PlayedEpisode] = []
     observations = venv.reset()
     model.policy.set_training_mode(False)

@@ -24,9 +24,10 @@ from typing import Any
 import gymnasium
 from torch import nn
 
+from rl_lab.agents.features import is_image_space
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
-from rl_lab.training.model_factory import is_image_space, policy_kwargs
+from rl_lab.training.model_factory import policy_kwargs
 
 # One experiment per (algorithm, env id): Zoo's files hold one entry per env id. The pixel
 # paddle shares PaddleBall-v0 with paddle_vector_ppo, so it is left out of ppo.yml (pass it
