@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rl_lab.cli.prefs import cmd_prefs
 from rl_lab.errors import LabError
 
 
@@ -227,4 +228,5 @@ COMMANDS = {
     "rlhf": _cmd_rlhf,
     "export-zoo": _cmd_export_zoo,
     "tune": _cmd_tune,
+    "prefs": cmd_prefs,
 }

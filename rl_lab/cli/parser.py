@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from rl_lab.cli.prefs import add_prefs_parser
+
 EXIT_USER_ERROR = 2
 
 
@@ -26,6 +28,17 @@ def _whole_number(low: int, what: str):
 
 _positive = _whole_number(1, "a positive integer")
 _non_negative = _whole_number(0, "a whole number >= 0")
+
+
+def _non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
+    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -153,4 +166,5 @@ def _parser() -> argparse.ArgumentParser:
                       help="label: the RLHF run whose policy writes the responses")
     rlhf.add_argument("--stage", choices=["sft", "ppo", "dpo"], default="sft",
                       help="label: which of the run's policies writes them (default sft)")
+    add_prefs_parser(sub, _positive, _non_negative_float)
     return parser
