@@ -3,10 +3,12 @@ clip replay and the label schedule."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
-from stable_baselines3.common.vec_env import VecMonitor
+from prefs_helpers import bike_batch
 
 import rl_lab.envs  # noqa: F401  (registers the envs)
 from rl_lab.prefs.clips import Clip, ClipRecorder
@@ -17,7 +19,6 @@ from rl_lab.prefs.replay import replay_clip
 from rl_lab.prefs.reward_net import RewardNet, load_reward_net, save_reward_net, train_reward_net
 from rl_lab.prefs.reward_wrapper import LearnedRewardVecEnv
 from rl_lab.prefs.settings import label_schedule
-from rl_lab.training.native_vec_env import NativeVecEnv
 
 
 def test_labeller_ranks_by_true_return_at_zero_noise() -> None:
@@ -82,14 +83,6 @@ def test_reward_net_saves_plain_weights(tmp_path) -> None:
     assert np.array_equal(loaded.reward(obs, actions), net.reward(obs, actions))
 
 
-def _bike_batch(n: int, seed: int):
-    from rl_lab.envs.bicycle.vector import BikeBalanceVectorEnv
-
-    venv = VecMonitor(NativeVecEnv(BikeBalanceVectorEnv(num_envs=n, action_repeat=5)))
-    venv.seed(seed)
-    return venv
-
-
 def test_wrapper_replaces_the_reward_and_monitor_keeps_the_true_return() -> None:
     net = RewardNet(5, 9, discrete=True)
     with torch.no_grad():  # r̂ = 3 everywhere, ended state 0.5: normalised (3 - 0.5) / 2 = 1.25
@@ -98,7 +91,7 @@ def test_wrapper_replaces_the_reward_and_monitor_keeps_the_true_return() -> None
         net.end.fill_(0.5)
         net.scale.fill_(2.0)
     recorder = ClipRecorder(2, 10, "rl_lab/BikeBalance-v0", {"action_repeat": 5}, [7, 8])
-    env = LearnedRewardVecEnv(_bike_batch(2, 7), net, recorder)
+    env = LearnedRewardVecEnv(bike_batch(2, 7), net, recorder)
     env.seed(7)
     env.reset()
     rng = np.random.default_rng(0)
@@ -115,7 +108,7 @@ def test_wrapper_replaces_the_reward_and_monitor_keeps_the_true_return() -> None
 
 def test_recorded_clips_replay_exactly() -> None:
     recorder = ClipRecorder(2, 6, "rl_lab/BikeBalance-v0", {"action_repeat": 5}, [11, 12])
-    env = LearnedRewardVecEnv(_bike_batch(2, 11), RewardNet(5, 9, True), recorder)
+    env = LearnedRewardVecEnv(bike_batch(2, 11), RewardNet(5, 9, True), recorder)
     env.seed(11)
     env.reset()
     rng = np.random.default_rng(1)
@@ -142,5 +135,5 @@ def test_label_schedule_spends_the_budget_early() -> None:
     for labels, rounds in ((100, 5), (7, 10), (700, 8), (1, 1)):
         schedule = label_schedule(labels, rounds)
         assert sum(schedule) == labels and len(schedule) == rounds
-        assert all(a >= b for a, b in zip(schedule, schedule[1:], strict=False))
+        assert all(a >= b for a, b in itertools.pairwise(schedule))
     assert label_schedule(100, 5)[0] > 100 / 5
