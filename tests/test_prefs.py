@@ -137,3 +137,29 @@ def test_label_schedule_spends_the_budget_early() -> None:
         assert sum(schedule) == labels and len(schedule) == rounds
         assert all(a >= b for a, b in itertools.pairwise(schedule))
     assert label_schedule(100, 5)[0] > 100 / 5
+
+
+def test_reward_scale_makes_the_reward_of_order_one() -> None:
+    net = RewardNet(3, 2, discrete=True)
+    with torch.no_grad():  # r̂ about 5 everywhere, far above the ended state: a std alone would be ~0
+        net.mlp[-1].bias.fill_(5.0)
+    obs, actions = np.random.default_rng(0).normal(size=(500, 3)).astype(np.float32), np.zeros(500, np.int64)
+    net.set_scale(obs, actions)
+    assert np.sqrt(np.mean(net.reward(obs, actions) ** 2)) == pytest.approx(1.0, rel=1e-4)
+
+
+def test_prefs_table_reads_the_first_round_reaching_the_target(tmp_path) -> None:
+    from rl_lab.prefs.table import prefs_table
+    from rl_lab.runs.layout import write_summary
+
+    rounds = [{"timesteps": 100 * i, "labels": 10 * i, "eval_mean_return": float(i),
+               "eval_success_rate": i / 4} for i in range(1, 5)]
+    for seed in (0, 1):
+        (tmp_path / str(seed)).mkdir()
+        write_summary(tmp_path / str(seed), {
+            "seed": seed, "labels": 40, "pairs": 40, "eval_mean_return": 4.0, "eval_success_rate": 1.0,
+            "criterion_success_rate": 0.75, "rounds": rounds, "rhat_accuracy": 0.9, "wall_seconds": 3.0})
+    by_return = prefs_table([tmp_path / "0", tmp_path / "1"], max_score=4.0, fraction=0.5)
+    assert "| 0 | 40 (40) | 4.00 (100%) | 100% | 20 labels | 200 |" in by_return
+    assert "20 ± 0 labels (2/2 seeds)" in by_return
+    assert "| 1 | 40 (40) | 4.00 | 100% | 30 labels | 300 |" in prefs_table([tmp_path / "1"])

@@ -9,7 +9,8 @@ ranking in one batch element: the RLHF toy's :func:`rl_lab.agents.reward_model.g
 Normalisation: the reward PPO sees is ``(r̂ - end) / scale``. Christiano et al. shift r̂ to mean 0;
 here the shift is the ended state's value instead, because after an episode ends the env pays
 nothing: with a mean-0 shift a policy could not tell that ending an episode is bad (or good).
-``scale`` is the std of ``r̂ - end`` over recent clips' steps, so the reward has unit spread.
+``scale`` is the root mean square of ``r̂ - end`` over recent clips' steps, so the reward PPO sees
+is of order 1 (a std alone would blow up a reward that is nearly constant and far from ``end``).
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ class RewardNet(nn.Module):
 
     @torch.no_grad()
     def set_scale(self, obs: np.ndarray, actions: np.ndarray) -> float:
-        """Set ``scale`` to the std of ``r̂ - end`` on these samples (recent clips' steps)."""
-        std = float(self.raw(torch.as_tensor(obs), torch.as_tensor(actions)).std()) if len(obs) > 1 else 1.0
-        self.scale.fill_(max(std, 1e-6))
+        """Set ``scale`` to the RMS of ``r̂ - end`` on these samples (recent clips' steps)."""
+        shifted = self.raw(torch.as_tensor(obs), torch.as_tensor(actions)) - self.end
+        self.scale.fill_(max(float(shifted.square().mean().sqrt()), 1e-6))
         return float(self.scale)
 
 
