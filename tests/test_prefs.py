@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 import torch
-from prefs_helpers import bike_batch
+from prefs_helpers import bike_batch, random_bike_clips
 
 import rl_lab.envs  # noqa: F401  (registers the envs)
 from rl_lab.prefs.clips import Clip, ClipRecorder
@@ -107,17 +107,7 @@ def test_wrapper_replaces_the_reward_and_monitor_keeps_the_true_return() -> None
 
 
 def test_recorded_clips_replay_exactly() -> None:
-    recorder = ClipRecorder(2, 6, "rl_lab/BikeBalance-v0", {"action_repeat": 5}, [11, 12])
-    env = LearnedRewardVecEnv(bike_batch(2, 11), RewardNet(5, 9, True), recorder)
-    env.seed(11)
-    env.reset()
-    rng = np.random.default_rng(1)
-    for _ in range(150):
-        env.step(rng.integers(9, size=2))
-    env.reset()  # a reset without a seed: every copy's next episode
-    for _ in range(40):
-        env.step(rng.integers(9, size=2))
-    env.close()
+    recorder = random_bike_clips(6, 11, (150, 40))  # the second reset, without a seed: the next episodes
     clips = list(recorder.clips)
     later = [c for c in clips if c.episode >= 2]
     short = [c for c in clips if c.length < c.steps]

@@ -7,16 +7,13 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
-from prefs_helpers import bike_batch
+from prefs_helpers import random_bike_clips
 
 from rl_lab.cli import EXIT_USER_ERROR, main
-from rl_lab.prefs.clips import ClipRecorder
 from rl_lab.prefs.labels_file import append_labels, read_labels
-from rl_lab.prefs.reward_net import RewardNet, load_reward_net
-from rl_lab.prefs.reward_wrapper import LearnedRewardVecEnv
+from rl_lab.prefs.reward_net import load_reward_net
 from rl_lab.runs.layout import read_summary
 
 TINY = ["--timesteps", "512", "--set", "eval.freq=256", "--set", "eval.episodes=2"]
@@ -52,16 +49,7 @@ def test_unknown_experiment_and_missing_labels(capsys: pytest.CaptureFixture) ->
 
 def _write_labels(path: Path, groups: int) -> None:
     """Rankings of real, replayable BikeBalance clips (by true return, as a careful person would)."""
-    kwargs = {"action_repeat": 5, "max_seconds": 1000.0}
-    recorder = ClipRecorder(2, 5, "rl_lab/BikeBalance-v0", kwargs, [3, 4])
-    env = LearnedRewardVecEnv(bike_batch(2, 3), RewardNet(5, 9, True), recorder)
-    env.seed(3)
-    env.reset()
-    rng = np.random.default_rng(0)
-    for _ in range(120):
-        env.step(rng.integers(9, size=2))
-    env.close()
-    clips = list(recorder.clips)
+    clips = list(random_bike_clips(5, 3, (120,)).clips)
     for g in range(groups):
         pair = [clips[g], clips[-1 - g]]
         ranking = [0, 1] if pair[0].true_return >= pair[1].true_return else [1, 0]
