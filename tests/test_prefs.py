@@ -153,3 +153,16 @@ def test_prefs_table_reads_the_first_round_reaching_the_target(tmp_path) -> None
     assert "| 0 | 40 (40) | 4.00 (100%) | 100% | 20 labels | 200 |" in by_return
     assert "20 ± 0 labels (2/2 seeds)" in by_return
     assert "| 1 | 40 (40) | 4.00 | 100% | 30 labels | 300 |" in prefs_table([tmp_path / "1"])
+
+
+def test_recorder_counts_episodes_across_autoresets_and_resets() -> None:
+    recorder = ClipRecorder(1, 3, "none", {}, [5])
+    recorder.restart(seeded=True)
+    obs = np.zeros((1, 2), np.float32)
+    recorder.record(obs, np.array([1]), np.array([1.0]), np.array([True]), [{}])  # episode 0 ends
+    assert recorder.clips[-1].episode == 0 and recorder.clips[-1].length == 1
+    recorder.restart(seeded=False)  # the autoreset began episode 1; this reset skips it
+    recorder.record(obs, np.array([2]), np.array([0.0]), np.array([True]), [{}])
+    assert recorder.clips[-1].episode == 2
+    recorder.record(obs, np.array([2]), np.array([0.0]), np.array([True]), [{"TimeLimit.truncated": True}])
+    assert recorder.made == 2  # a window cut by a time limit is no clip

@@ -75,12 +75,10 @@ class ClipRecorder:
         self._actions: list[list[Any]] = [[] for _ in range(n_envs)]
 
     def restart(self, seeded: bool) -> None:
-        """Every env starts a new episode: episode 0 after a seeding, else the next one."""
+        """Every env starts a new episode: episode 0 after a seeding, else the next one (even when
+        a copy has just autoreset: a reset skips the episode it had begun)."""
         for i in range(len(self.episodes)):
-            if not seeded and (self._actions[i] or self._history[i]):
-                self.episodes[i] += 1
-            elif seeded:
-                self.episodes[i] = 0
+            self.episodes[i] = 0 if seeded else self.episodes[i] + 1
             self._history[i], self._actions[i] = [], []
 
     def record(self, obs: np.ndarray, actions: np.ndarray, rewards: np.ndarray, dones: np.ndarray,
