@@ -41,6 +41,7 @@ class LoopState:
     extra_steps: int = 0  # env steps taken outside PPO's own rollouts (the first clips)
     history: list[dict[str, Any]] = field(default_factory=list)
     criterion: dict[str, Any] | None = None  # the first round reaching the experiment's criterion
+    untrained: dict[str, float] = field(default_factory=dict)  # the untrained policy's evaluation
 
 
 def collect_first_clips(model: BaseAlgorithm, env: LearnedRewardVecEnv, recorder: ClipRecorder,
@@ -70,7 +71,7 @@ def run_loop(config: ExperimentConfig, settings: PrefsSettings, model: BaseAlgor
     schedule = label_schedule(settings.labels, rounds) if fixed is None else [0] * rounds
     data, heldout = fixed if fixed is not None else (RankedClips(), RankedClips())
     labelled: set[int] = set()
-    state = LoopState(labels=len(data))
+    state = LoopState(labels=len(data), untrained=evaluate().summary())
     if fixed is None:
         k = settings.clips_per_ranking
         wanted = min(settings.pool, max(2 * k, k * schedule[0]))  # about one appearance per clip

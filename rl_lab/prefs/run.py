@@ -154,6 +154,7 @@ def _summary(config: ExperimentConfig, model, state, wall_seconds: float) -> dic
         "labels": state.labels, "pairs": last["pairs"], "extra_env_steps": state.extra_steps,
         **{k: v for k, v in last.items() if k.startswith("eval_")},
         "rhat_accuracy": last["rhat_accuracy"],
+        "untrained_eval_mean_return": state.untrained["eval_mean_return"],
         "criterion_success_rate": config.eval.criterion_success_rate,
         "criterion_labels": crit["labels"] if crit else None,
         "criterion_timesteps": crit["timesteps"] if crit else None,
