@@ -139,7 +139,7 @@ def test_reward_scale_makes_the_reward_of_order_one() -> None:
 
 
 def test_prefs_table_reads_the_first_round_reaching_the_target(tmp_path) -> None:
-    from rl_lab.prefs.table import prefs_table
+    from rl_lab.prefs.table import first_round, prefs_table
     from rl_lab.runs.layout import write_summary
 
     rounds = [{"timesteps": 100 * i, "labels": 10 * i, "eval_mean_return": float(i),
@@ -153,6 +153,7 @@ def test_prefs_table_reads_the_first_round_reaching_the_target(tmp_path) -> None
     assert "| 0 | 40 (40) | 4.00 (100%) | 100% | 20 labels | 200 |" in by_return
     assert "20 ± 0 labels (2/2 seeds)" in by_return
     assert "| 1 | 40 (40) | 4.00 | 100% | 30 labels | 300 |" in prefs_table([tmp_path / "1"])
+    assert first_round({"rounds": [{"eval_mean_return": 11.7}]}, 0.9 * 13) is not None  # 11.700000000000001
 
 
 def test_recorder_counts_episodes_across_autoresets_and_resets() -> None:
