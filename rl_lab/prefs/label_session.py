@@ -27,6 +27,7 @@ from rl_lab.prefs.labels_file import append_labels, read_labels
 from rl_lab.prefs.replay import replay_clip
 from rl_lab.prefs.run import check_experiment
 from rl_lab.prefs.settings import MAX_CLIPS_PER_RANKING
+from rl_lab.rlhf.label_session import _echo as echo  # the RLHF labeller's answer line, shared
 from rl_lab.rlhf.label_session import keystrokes, read_order
 from rl_lab.training.env_factory import env_kwargs
 
@@ -107,10 +108,6 @@ def run_prefs_label(path: Path, experiment: str, from_run: Path | None = None, k
     print("type the clip numbers best first; Backspace undoes, s skips, q or Ctrl-C quits", flush=True)
     stream = (seed * 1_000_003 + zlib.crc32(path.name.encode())) % 2**31
     saved = 0
-
-    def echo(order: str) -> None:
-        sys.stdout.write(f"\r\x1b[K  best first: {order}")
-        sys.stdout.flush()
 
     with keystrokes(fd) as key:
         try:
