@@ -10,7 +10,7 @@ from rl_lab.prefs.reward_net import RewardNet, group_scores
 
 def sample_groups(clips: list[Clip], n_groups: int, k: int, rng: np.random.Generator) -> list[list[Clip]]:
     """``n_groups`` groups of ``k`` distinct clips drawn uniformly from ``clips`` (Christiano et al.
-    found random queries nearly as good as ensemble-disagreement ones on most tasks)."""
+    asked instead about the pairs an ensemble of reward models disagreed on most)."""
     if len(clips) < k:
         return []
     return [[clips[i] for i in rng.choice(len(clips), size=k, replace=False)] for _ in range(n_groups)]
