@@ -150,7 +150,7 @@ def test_prefs_table_reads_the_first_round_reaching_the_target(tmp_path) -> None
             "seed": seed, "labels": 40, "pairs": 40, "eval_mean_return": 4.0, "eval_success_rate": 1.0,
             "criterion_success_rate": 0.75, "rounds": rounds, "rhat_accuracy": 0.9, "wall_seconds": 3.0})
     by_return = prefs_table([tmp_path / "0", tmp_path / "1"], max_score=4.0, fraction=0.5)
-    assert "| 0 | 40 (40) | 4.00 (100%) | 100% | 20 labels | 200 |" in by_return
+    assert "| 0 | 40 (40) | 4.00 (100.0%) | 100% | 20 labels | 200 |" in by_return
     assert "20 ± 0 labels (2/2 seeds)" in by_return
     assert "| 1 | 40 (40) | 4.00 | 100% | 30 labels | 300 |" in prefs_table([tmp_path / "1"])
     assert first_round({"rounds": [{"eval_mean_return": 11.7}]}, 0.9 * 13) is not None  # 11.700000000000001

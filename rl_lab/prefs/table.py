@@ -36,7 +36,7 @@ def prefs_table(run_dirs: list[Path], max_score: float | None = None, fraction: 
     for s, first in zip(summaries, firsts, strict=True):
         ret = f"{s['eval_mean_return']:,.2f}"
         if max_score:
-            ret += f" ({s['eval_mean_return'] / max_score:.0%})"
+            ret += f" ({s['eval_mean_return'] / max_score:.1%})"
         crit = f"{first['labels']} labels" if first else "not reached"
         steps = f"{first['timesteps']:,}" if first else "-"
         rate = s.get("eval_success_rate", 0)
