@@ -14,6 +14,7 @@ CASES = [
     ("bike_balance_ppo", []),  # discrete actor-critic
     ("bike_balance_dqn", []),  # greedy over Q
     ("bike_ride_sac_continuous", []),  # squashed Gaussian, rescaled to the action space
+    ("bike_balance_ppo", ["env.kwargs.continuous=true"]),  # Gaussian actor-critic, clipped
     ("paddle_pixels_ppo", ["n_envs=2"]),  # image observations, transposed and scaled by SB3
 ]
 
