@@ -93,6 +93,10 @@ def test_cli_compare(root: Path, tmp_path: Path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "wall s to criterion on CartPole-v1" in printed
     assert f"comparison: {tmp_path / 'compare.md'}" in printed
+    import rl_lab  # the same from Python
+
+    markdown_path, _, markdown = rl_lab.compare(["good"], ["poor"], "criterion_seconds", root, tmp_path / "p")
+    assert markdown_path.read_text() == markdown == (tmp_path / "compare.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_importances_rank_the_parameter_that_drives_the_objective_first(tmp_path
 @pytest.mark.parametrize(
     ("trials", "pruned", "reason"),
     [
-        ([(1e-3, "relu", 1.0)], 3, "needs at least 2 completed trials, the study has 1"),
+        ([(1e-3, "relu", 1.0)], 3, "2 completed trials (pruned ones do not count), the study has 1"),
         ([(1e-3, "relu", 1.0), (1e-3, "relu", 2.0)], 0, "no parameter took two different values"),
     ],
 )

@@ -156,10 +156,10 @@ def _cmd_report(args: argparse.Namespace) -> None:
 
 
 def _report_compare(args: argparse.Namespace) -> None:
-    from rl_lab.reports.compare import write_comparison
+    from rl_lab import api
 
-    markdown_path, png_path, markdown = write_comparison(
-        args.targets, args.compare, args.runs_dir, args.metric or "return", args.output)
+    markdown_path, png_path, markdown = api.compare(
+        args.targets, args.compare, args.metric or "return", args.runs_dir, args.output)
     print(markdown)
     print(f"comparison: {markdown_path}")
     print(f"profiles: {png_path}")

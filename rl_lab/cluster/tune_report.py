@@ -62,7 +62,8 @@ def param_importances(directory: Path) -> Importances:
         return Importances({}, f"no study named {STUDY_NAME!r} in {JOURNAL}")
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if len(complete) < 2:
-        return Importances({}, f"needs at least 2 completed trials, the study has {len(complete)}")
+        return Importances({}, "needs at least 2 completed trials (pruned ones do not count), the study "
+                               f"has {len(complete)}")
     names = sorted({name for trial in complete for name in trial.params})
     if not any(len({repr(trial.params.get(name)) for trial in complete}) > 1 for name in names):
         return Importances({}, "no parameter took two different values in the completed trials")

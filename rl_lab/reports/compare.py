@@ -176,22 +176,30 @@ def compare_runs(runs_a: Sequence[RunRecord | str | Path], runs_b: Sequence[RunR
     )
 
 
+def profile_figure(runs_a: Sequence[RunRecord | str | Path], runs_b: Sequence[RunRecord | str | Path],
+                   metric: str, path: Path) -> Path:
+    """Write the performance profiles of both sides for ``metric`` to ``path`` (a PNG; e.g. beside a
+    :func:`compare_runs` section in the docs)."""
+    from rl_lab.reports.profile_plot import plot_profiles
+
+    quantity, a, b = groups(runs_a, runs_b, metric)
+    plot_profiles(quantity, a, b, path)
+    return path
+
+
 def write_comparison(targets_a: list[str], targets_b: list[str], runs_dir: Path, metric: str = "return",
                      output_dir: Path | None = None) -> tuple[Path, Path, str]:
     """Compare the runs named by ``targets_a`` and ``targets_b`` (run directories or experiments, as
     ``rl-lab report`` takes them): write ``compare.md`` and ``profile.png`` (by default beside A's
     seeds, in ``compare-<B>/``). Returns the Markdown path, the PNG path and the Markdown."""
-    from rl_lab.reports.profile_plot import plot_profiles
-
     a = [load_run(d) for d in resolve_run_dirs(targets_a, runs_dir)]
     b = [load_run(d) for d in resolve_run_dirs(targets_b, runs_dir)]
     markdown = compare_runs(a, b, metric) + f"\n![performance profiles]({PROFILE_PNG})\n"
-    quantity, group_a, group_b = groups(a, b, metric)
     output_dir = output_dir or a[0].run_dir.parent / f"compare-{b[0].experiment}"
     markdown_path, png_path = output_dir / COMPARE_MD, output_dir / PROFILE_PNG
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
-        plot_profiles(quantity, group_a, group_b, png_path)
+        profile_figure(a, b, metric, png_path)
         atomic.write_text(markdown_path, markdown)
     except OSError as error:
         why = error.strerror or error
