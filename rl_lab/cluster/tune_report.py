@@ -47,7 +47,11 @@ def trials_table(study: Study, rows: list[dict[str, Any]], best: dict[str, Any] 
 
 def param_importances(directory: Path) -> Importances:
     """Optuna's importance of each searched parameter over the study's completed trials (PED-ANOVA,
-    Optuna's evaluator that needs no scikit-learn, deterministic), or why there are none."""
+    Optuna's evaluator that needs no scikit-learn, deterministic), or why there are none.
+
+    Ray Tune's Optuna searcher records a trial ASHA stopped early as completed, with its last report
+    as its value: the importances see the study as TPE sees it, and say so.
+    """
     import optuna
     from optuna.importance import PedAnovaImportanceEvaluator
     from optuna.trial import TrialState
@@ -62,8 +66,7 @@ def param_importances(directory: Path) -> Importances:
         return Importances({}, f"no study named {STUDY_NAME!r} in {JOURNAL}")
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if len(complete) < 2:
-        return Importances({}, "needs at least 2 completed trials (pruned ones do not count), the study "
-                               f"has {len(complete)}")
+        return Importances({}, f"needs at least 2 completed trials, the study has {len(complete)}")
     names = sorted({name for trial in complete for name in trial.params})
     if not any(len({repr(trial.params.get(name)) for trial in complete}) > 1 for name in names):
         return Importances({}, "no parameter took two different values in the completed trials")
@@ -81,8 +84,9 @@ def importances_text(importances: Importances) -> str:
     if not importances.values:
         return f"No parameter importances: {importances.reason}."
     listed = ", ".join(f"`{name}` {value:.2f}" for name, value in importances.values.items())
-    return (f"Parameter importances (Optuna PED-ANOVA over {importances.trials} completed trials; they sum "
-            f"to 1 and rank, they do not test): {listed}.")
+    return (f"Parameter importances (Optuna PED-ANOVA over the study's {importances.trials} completed "
+            "trials, a trial ASHA stopped counting with its last report as TPE sees it; they sum to 1 and "
+            f"rank, they do not test): {listed}.")
 
 
 def _importance_panel(ax, importances: Importances) -> None:
