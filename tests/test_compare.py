@@ -127,6 +127,8 @@ def test_a_missing_metric_or_too_few_runs_is_named(root: Path, tmp_path: Path) -
         compare_runs([], good)
     with pytest.raises(LabError, match=r"B \(poor\) has 1 run"):
         compare_runs(good, _seeds(root, "poor")[:1])
+    with pytest.raises(LabError, match=r"mixed runs: .* experiment 'poor' but .* 'twin'"):
+        compare_runs(good, [*_seeds(root, "poor"), _seeds(root, "twin")[0]])
     config = replace(load_experiment("cartpole_ppo"), name="old")
     old = [write_run(tmp_path, config, seed, [1, 2, 3, 4], [0, 0, 1, 1], None, {
         "eval_mean_return": 4.0, "eval_success_rate": 1.0, "criterion_timesteps": 3000}) for seed in (0, 1)]

@@ -56,10 +56,13 @@ class Group:
 
 
 def _records(runs: Sequence[RunRecord | str | Path], label: str) -> list[RunRecord]:
-    records = [run if isinstance(run, RunRecord) else load_run(Path(run)) for run in runs]
-    if not records:
+    """One side's runs, checked as ``rl-lab report`` checks its seeds: finished, one experiment with one
+    config, no seed twice."""
+    if not runs:
         raise LabError(f"compare: no runs in {label}")
-    return records
+    paths = [run.run_dir if isinstance(run, RunRecord) else Path(run) for run in runs]
+    resolve_run_dirs([str(path) for path in paths], Path("."))
+    return [run if isinstance(run, RunRecord) else load_run(Path(run)) for run in runs]
 
 
 def _check_one_task(a: list[RunRecord], b: list[RunRecord], quantity: Quantity) -> None:
