@@ -65,6 +65,7 @@ def test_steps_to_criterion_rank_the_unreached_seeds_last(root: Path) -> None:
     text = compare_runs(poor, late, "criterion_steps")
     assert "| A: `poor` | 0 1 2 3 | 3,500 ± 500 | 3,500 [3,000, 4,000] | 2/4 |" in text
     assert "better steps to criterion than a run of B (lower is better)" in text
+    assert "With 2 seeds behind a side's IQM its interval is wide" in text  # poor reached it twice
 
 
 def test_profile_of_steps_is_the_fraction_reached_within_tau(root: Path) -> None:

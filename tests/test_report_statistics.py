@@ -61,9 +61,9 @@ def test_each_report_section_has_the_iqm_and_interval_of_the_seeds(runs_dir: Pat
     reached = [float(s) for s in CRITERION_STEPS if s is not None]
     point, low, high = _interval(reached)
     assert point == 2000.0  # four seeds: the middle two of 1,000 2,000 2,000 4,000
-    assert f"| steps to criterion | 4/5 | {point:,.0f} [{low:,.0f}, {high:,.0f}] |" in text
+    assert f"| steps to criterion | 4/5 (few: wide) | {point:,.0f} [{low:,.0f}, {high:,.0f}] |" in text
     point, low, high = _interval([s / 1000 for s in reached])
-    assert f"| wall s to criterion | 4/5 | {point:,.1f} [{low:,.1f}, {high:,.1f}] |" in text
+    assert f"| wall s to criterion | 4/5 (few: wide) | {point:,.1f} [{low:,.1f}, {high:,.1f}] |" in text
     assert f"{BOOTSTRAP_REPS:,} bootstrap resamples" in text
     assert "30.80 ± 35.23" in text  # mean ± std stays beside it
 

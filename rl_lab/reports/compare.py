@@ -166,8 +166,8 @@ def compare_runs(runs_a: Sequence[RunRecord | str | Path], runs_b: Sequence[RunR
     counted = ("Mean ± std and IQM are over the seeds that reached the criterion; a seed that did not counts "
                "as worse than any that did in P(A better than B) and in the profiles. " if quantity.criterion
                else "")
-    n = min(len(a.runs), len(b.runs))
-    few = (f" With {fmt.plural(n, 'seed')} on a side the interval is wide; more seeds narrow it."
+    n = min(len(side.reached) for side in (a, b) if side.reached)  # the IQMs' seeds
+    few = (f" With {fmt.plural(n, 'seed')} behind a side's IQM its interval is wide; more seeds narrow it."
            if n < FEW_SEEDS else "")
     return (
         f"## {a.name} (A) vs {b.name} (B): {quantity.label} on {a.runs[0].env_id}\n\n{table}\n\n"

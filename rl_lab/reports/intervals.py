@@ -103,7 +103,9 @@ def iqm_table(summaries: Sequence[dict[str, Any]], has_criterion: bool) -> str:
         values = seed_values(summaries, quantity)
         if not values and not quantity.criterion:
             continue  # e.g. no success metric: no success rate
-        over = f"{len(values)}/{n}"
+        # The note below warns when all seeds are few; a row over few of many seeds warns itself.
+        few = " (few: wide)" if 2 <= len(values) < FEW_SEEDS <= n else ""
+        over = f"{len(values)}/{n}{few}"
         iqm_text = format_iqm(iqm_interval(values), quantity.format) if values else _missing(summaries)
         rows.append([quantity.label, over, iqm_text])
     return markdown_table(["", "seeds counted", "IQM [95% CI]"], rows)
