@@ -144,10 +144,25 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from rl_lab import api
 
+    if args.compare is not None:
+        _report_compare(args)
+        return
+    if args.metric is not None:
+        raise LabError("report: --metric applies to --compare")
     markdown_path, png_path, markdown = api.report(args.targets, args.runs_dir, args.output)
     print(markdown)
     print(f"report: {markdown_path}")
     print(f"curves: {png_path}")
+
+
+def _report_compare(args: argparse.Namespace) -> None:
+    from rl_lab import api
+
+    markdown_path, png_path, markdown = api.compare(
+        args.targets, args.compare, args.metric or "return", args.runs_dir, args.output)
+    print(markdown)
+    print(f"comparison: {markdown_path}")
+    print(f"profiles: {png_path}")
 
 
 def _rlhf_sample(args: argparse.Namespace) -> None:

@@ -50,6 +50,15 @@ def _cluster_flags(parser: argparse.ArgumentParser) -> None:
                         help="a running Ray cluster ('auto', or RAY_ADDRESS); default: a local one")
 
 
+def _report_compare_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--compare", nargs="+", default=None, metavar="TARGET",
+                        help="compare the TARGETs (A) with these runs (B) of the same task: IQMs, "
+                             "P(A better than B), performance profiles -> compare.md, profile.png")
+    parser.add_argument("--metric", default=None,
+                        help="with --compare: the per-seed result compared: return (default), success_rate, "
+                             "criterion_steps, criterion_episodes or criterion_seconds")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rl-lab", description="Train, watch and measure RL agents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--runs-dir", type=Path, default=Path("runs"))
     report.add_argument("--output", type=Path, default=None,
                         help="directory for report.md and curves.png (default: report/ beside the seeds)")
+    _report_compare_flags(report)
 
     tune = sub.add_parser("tune", help="search hyperparameters in an experiment's [tune] table (Ray Tune)")
     tune.add_argument("experiment", help="experiment name or TOML path with a [tune] table")
