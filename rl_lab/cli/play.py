@@ -54,7 +54,7 @@ def add_play_parser(sub: argparse._SubParsersAction, positive: type) -> None:
 
 
 def cmd_play(args: argparse.Namespace) -> None:
-    from rl_lab.watching.human_vs_agent import play_against_agent
+    from rl_lab.human.match import play_against_agent
 
     match = play_against_agent(args.game, args.seed, args.episodes, args.fps, args.slow, args.run,
                                args.runs_dir)

@@ -117,8 +117,11 @@ def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: i
     if not 2 <= k <= MAX_K:
         raise LabError(f"rlhf label: --n must be in [2, {MAX_K}] (one key per response), got {k}")
     source = language_source() if run_dir is None else policy_source(run_dir, stage)
-    fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
-    if not os.isatty(fd):
+    try:
+        fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+    except (AttributeError, ValueError, OSError):  # stdin closed or replaced (e.g. by a test runner)
+        fd = -1
+    if fd < 0 or not os.isatty(fd):
         raise LabError("rlhf label: needs a terminal to read your keys (stdin is not a terminal)")
     world = source.world
     prompts = prompt_ids(world, prompt)

@@ -192,7 +192,7 @@ def play_human(
             # close its last picture before the person has seen it.
             last = index + 1 == episodes
             game.wait_for_key(game.inner.final_frame, [*heading, *game.progress(episode)],
-                              "Enter: close the window" if last else "Enter: the next episode",
+                              "over; Enter closes the window" if last else "over; Enter: the next episode",
                               accept=(game.pg.K_RETURN, game.pg.K_KP_ENTER, game.pg.K_SPACE))
     except _Stop:
         pass
