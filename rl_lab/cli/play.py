@@ -35,7 +35,8 @@ def add_play_parser(sub: argparse._SubParsersAction, positive: type) -> None:
         "play", help="play a game yourself (bicycle or paddle) and compare with a trained agent",
         description="Steer in a window with the keys shown beside the picture (bicycle: left/right arrows "
                     "turn the handlebar, a/d lean; paddle: up/down arrows or w/s). A key starts each "
-                    "episode, space pauses, Esc stops. Your episode is scored exactly as the agent's "
+                    "episode, space pauses, Esc stops, Enter closes an episode's last picture. Your "
+                    "episode is scored exactly as the agent's "
                     "evaluation scores its own, and both are printed side by side on the same seed.",
     )
     play.add_argument("game", help="bike (balance), ride (to the goal), paddle, an environment id such as "
@@ -45,7 +46,7 @@ def add_play_parser(sub: argparse._SubParsersAction, positive: type) -> None:
     play.add_argument("--episodes", type=positive, default=1, help="episodes to play (default 1)")
     speed = play.add_mutually_exclusive_group()
     speed.add_argument("--fps", type=_positive_number, default=None,
-                       help="decisions per second (default: real time: 20 for the bicycle, 30 the paddle)")
+                       help="decisions per second (default: real time: the bicycle 20, the paddle 30)")
     speed.add_argument("--slow", type=_positive_number, default=1.0, metavar="FACTOR",
                        help="play FACTOR times slower than real time (e.g. 4 to learn to balance)")
     play.add_argument("--run", type=Path, default=None, metavar="RUN_DIR",

@@ -27,6 +27,13 @@ DEFAULT_EXPERIMENTS = {
 SHORT_NAMES = {"bike": "bike_balance_ppo", "ride": "bike_ride_ppo", "paddle": "paddle_vector_ppo"}
 
 
+def _env_of(experiment: str) -> str | None:
+    try:
+        return load_experiment(experiment).env.id
+    except LabError:  # an RLHF pipeline: no environment to play
+        return None
+
+
 def resolve_game(name: str) -> ExperimentConfig:
     """The experiment a game name stands for (a short name, an env id, an experiment name or TOML
     file), checked to be one of the games with keyboard controls."""
@@ -34,7 +41,7 @@ def resolve_game(name: str) -> ExperimentConfig:
     experiment = SHORT_NAMES.get(name) or by_env.get(name) or name
     looks_like_file = name.endswith(".toml") or Path(name).exists()
     if not looks_like_file and experiment not in list_experiments():
-        playable = [e for e in list_experiments() if e not in ("cartpole_ppo",) and not e.startswith("rlhf")]
+        playable = [e for e in list_experiments() if _env_of(e) in DEFAULT_EXPERIMENTS]
         raise LabError(f"play: unknown game {name!r} (choose {', '.join(SHORT_NAMES)}, an environment id "
                        f"({', '.join(DEFAULT_EXPERIMENTS)}) or an experiment ({', '.join(playable)}))")
     config = load_experiment(experiment)
