@@ -81,6 +81,26 @@ def test_holding_up_moves_the_paddle_up(monkeypatch: pytest.MonkeyPatch) -> None
     venv.close()
 
 
+def test_space_pauses_and_esc_before_the_start_plays_nothing(monkeypatch: pytest.MonkeyPatch,
+                                                              tmp_path: Path, capsys) -> None:
+    _, venv, controls = _human_venv("paddle_vector_ppo", seed=3)
+    # up held; space at call 5 pauses (calls 6-8 change nothing), x at call 9 goes on, Esc at 11
+    script = {0: [(DOWN, pygame.K_UP)], 5: [(DOWN, pygame.K_SPACE)], 9: [(DOWN, pygame.K_x)],
+              11: [(DOWN, pygame.K_ESCAPE)]}
+    monkeypatch.setattr(pygame.event, "get", ScriptedKeys(script))
+    [person] = play_human(venv, controls, 1, FAST, "test")
+    paddle_y = rendered_env(venv).unwrapped.dynamics.paddle_y[0]
+    venv.close()
+    assert person.length == 6  # steps after calls 1-4, 5 (then the pause), 10; none while paused
+    assert paddle_y == pytest.approx(0.5 + 6 * 0.04)
+
+    monkeypatch.setattr(pygame.event, "get", ScriptedKeys({0: [(DOWN, pygame.K_ESCAPE)]}))
+    assert main(["play", "paddle", "--slow", "4", "--runs-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "7.5 steps/s (real time: 30)" in out  # --slow 4: a quarter of the paddle's 30
+    assert out.strip().endswith("stopped before the first step: nothing to compare")
+
+
 def test_scripted_keys_score_exactly_as_the_same_actions(monkeypatch: pytest.MonkeyPatch) -> None:
     _, venv, controls = _human_venv("paddle_vector_ppo", seed=5)
     k_up, k_down, k_w = pygame.K_UP, pygame.K_DOWN, pygame.K_w
