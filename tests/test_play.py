@@ -136,6 +136,7 @@ def test_each_episode_is_the_next_of_the_seed(monkeypatch: pytest.MonkeyPatch) -
 
 def test_bicycle_keys_turn_and_lean(monkeypatch: pytest.MonkeyPatch) -> None:
     _, venv, controls = _human_venv("bike_balance_ppo", seed=2)
+    assert controls.noop == 4  # no key: "T0 d0", no torque and no lean
     # left arrow + a: torque +2 N m and lean +2 cm (action 8, "T+ d+"); then d alone (0, "T0 d-" = 3)
     script = {0: [(DOWN, pygame.K_LEFT), (DOWN, pygame.K_a)], 4: [(UP, pygame.K_LEFT), (UP, pygame.K_a),
               (DOWN, pygame.K_d)], 7: [(DOWN, pygame.K_ESCAPE)]}

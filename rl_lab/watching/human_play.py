@@ -28,7 +28,8 @@ from rl_lab.watching.viewer import has_display
 os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")  # before the env's key map imports pygame
 HEADLESS_DRIVERS = ("dummy", "offscreen")  # SDL drivers that need no display (tests, frame dumps)
 PANEL_WIDTH = 300
-MIN_PICTURE = 480  # smaller pictures (the paddle court) are scaled up by whole factors
+MIN_PICTURE = 480  # a picture under half this size is scaled up by a whole factor (the bicycle's
+# 600x400 and the paddle's 336x372 are shown as they are)
 IDLE_FPS = 30.0  # redraws per second while waiting for a key or paused
 _BACKGROUND = (24, 26, 32)
 _TEXT = (230, 230, 230)
