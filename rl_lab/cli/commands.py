@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rl_lab.cli.play import cmd_play
 from rl_lab.errors import LabError
 
 
@@ -172,8 +173,8 @@ def _rlhf_sample(args: argparse.Namespace) -> None:
 
 
 def _rlhf_label(args: argparse.Namespace) -> None:
-    if args.from_run is None:
-        raise LabError("rlhf label: give --from RUN, a finished `rl-lab rlhf` run whose policy writes them")
+    if args.from_run is None and args.stage != "sft":
+        raise LabError("rlhf label: --stage picks one of the policies of the --from RUN run; give --from")
     from rl_lab.rlhf.label_session import run_label_session
 
     run_label_session(Path(args.target), args.from_run, args.stage, args.n or 4, args.prompt, args.seed or 0)
@@ -237,6 +238,7 @@ COMMANDS = {
     "train": _cmd_train,
     "eval": _cmd_eval,
     "watch": _cmd_watch,
+    "play": cmd_play,
     "bench": _cmd_bench,
     "report": _cmd_report,
     "rlhf": _cmd_rlhf,

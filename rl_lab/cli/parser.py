@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from rl_lab.cli.play import add_play_parser
+
 EXIT_USER_ERROR = 2
 
 
@@ -93,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--max-steps", type=_positive, default=2_000, help="frames per episode at most")
     _model_flags(watch)
 
+    add_play_parser(sub, _positive)
+
     bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
@@ -160,7 +164,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="sample: responses per prompt and stage (default 2); label: responses to rank "
                            "per prompt (default 4; 2 ranks a pair at a time)")
     rlhf.add_argument("--from", dest="from_run", type=Path, default=None, metavar="RUN",
-                      help="label: the RLHF run whose policy writes the responses")
+                      help="label: the RLHF run whose policy writes the responses (default: the toy's "
+                           "hidden language, which SFT imitates)")
     rlhf.add_argument("--stage", choices=["sft", "ppo", "dpo"], default="sft",
                       help="label: which of the run's policies writes them (default sft)")
     return parser
