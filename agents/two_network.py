@@ -87,6 +87,7 @@ class TwoNetworkAgent:
         }
 
     @torch.no_grad()
+    @torch.inference_mode()
     def readout(self, observation: np.ndarray, action_labels: list[str] | None = None) -> NetworkReadout:
         """Action probabilities (or Q values / mean action) and the value estimate for one state."""
         obs_tensor, _ = self.policy.obs_to_tensor(observation)

@@ -21,7 +21,9 @@ from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Files whose code or constants end up inside compiled kernels (relative to the envs package).
-KERNEL_SOURCES = ("_numba.py", "noise.py", "bicycle/physics.py", "bicycle/kernel.py", "paddle/kernel.py")
+KERNEL_SOURCES = (
+    "_numba.py", "noise.py", "raster.py", "bicycle/physics.py", "bicycle/kernel.py", "paddle/kernel.py",
+)
 
 
 def source_digest(package_dir: Path = PACKAGE_DIR) -> str:

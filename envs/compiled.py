@@ -282,6 +282,17 @@ class KernelEnv(gym.Env):
         self._needs_reset = False
         return d.obs[0].copy(), d.info_of(0)
 
+    def show_copy(self, batch: KernelDynamics, index: int) -> None:
+        """Take copy ``index`` of ``batch`` (the same environment) as this env's state, so that
+        ``render()`` draws that copy: a batch's episode filmed without playing it again."""
+        d = self.dynamics
+        new_episode = d.I[0, EPISODE] != batch.I[index, EPISODE] or batch.I[index, STEPS] == 0
+        d.F[0], d.I[0], d.K[0] = batch.F[index], batch.I[index], batch.K[index]
+        self._took_state(bool(new_episode))
+
+    def _took_state(self, new_episode: bool) -> None:
+        """Hook: the state was set from outside (:meth:`show_copy`); update what rendering keeps."""
+
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
         if self._needs_reset:
             raise RuntimeError("call reset() before step() (the episode has ended or not begun)")

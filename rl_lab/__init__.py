@@ -28,7 +28,7 @@ if not (Path(__file__).resolve().parent / "envs").is_dir() and (_CHECKOUT / "env
 from rl_lab import envs as envs  # noqa: E402  (registers the environment ids)
 
 __version__ = "0.1.0"
-API = ("train", "load_run", "evaluate", "watch", "report", "list_experiments", "load_experiment")
+API = ("train", "load_run", "evaluate", "watch", "report", "compare", "list_experiments", "load_experiment")
 __all__ = [*API, "envs"]
 
 

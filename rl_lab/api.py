@@ -26,8 +26,8 @@ from rl_lab.training.trainer import EVAL_SEED_OFFSET, RunResult, eval_env_count,
 WATCH_SEED = 20_000  # episodes no training or evaluation run has seen
 
 __all__ = [
-    "LoadedRun", "Watched", "evaluate", "list_experiments", "load_experiment", "load_run", "report", "train",
-    "train_many", "watch",
+    "LoadedRun", "Watched", "compare", "evaluate", "list_experiments", "load_experiment", "load_run",
+    "report", "train", "train_many", "watch",
 ]
 
 
@@ -176,3 +176,14 @@ def report(targets: Sequence[str | Path], runs_dir: str | Path = "runs", output:
     from rl_lab.reports.tables import write_report
 
     return write_report([str(t) for t in targets], Path(runs_dir), Path(output) if output else None)
+
+
+def compare(targets_a: Sequence[str | Path], targets_b: Sequence[str | Path], metric: str = "return",
+            runs_dir: str | Path = "runs", output: str | Path | None = None):
+    """Two configs of one task compared (see ``rl-lab report A --compare B``): (compare.md path,
+    profile.png path, the Markdown text). ``metric``: return, success_rate, criterion_steps,
+    criterion_episodes or criterion_seconds."""
+    from rl_lab.reports.compare import write_comparison
+
+    return write_comparison([str(t) for t in targets_a], [str(t) for t in targets_b], Path(runs_dir), metric,
+                            Path(output) if output else None)

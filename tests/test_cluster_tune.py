@@ -5,11 +5,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rl_lab import cli
-from rl_lab.cluster.tune import JOURNAL, STUDY_NAME, _storage, read_trials, run_tune
+from rl_lab.cluster.tune import (
+    JOURNAL,
+    STUDY_NAME,
+    _distributions,
+    _storage,
+    read_trials,
+    reporter,
+    run_tune,
+    write_best,
+)
 from rl_lab.config import load_experiment
+from rl_lab.config.tuning import load_study
 from tests.cluster_helpers import ray_cluster  # noqa: F401 (a fixture)
 from tests.conftest import TINY_CARTPOLE
 
@@ -44,7 +55,10 @@ def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(write_exp
     best = load_experiment(str(directory / "best.toml"))
     assert best.name == "tiny_tuned" and "learning_rate" in best.algo_kwargs
     assert best.env.kwargs["sutton_barto_reward"] is False
-    assert "| 4 |" in (directory / "trials.md").read_text()
+    table = (directory / "trials.md").read_text()
+    assert "| 4 |" in table
+    # Ray's Optuna searcher records ASHA's stopped trials as completed: 4 trials, a varying learning rate
+    assert "Parameter importances (Optuna PED-ANOVA over the study's 4 completed" in table
     assert (directory / "trials.png").read_bytes()[:4] == b"\x89PNG"
     finished = next(row for row in rows if row["status"] == "finished")
     assert (directory / f"trial_{finished['trial']}" / "0" / "summary.json").is_file()
@@ -74,6 +88,8 @@ def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(write_exp
         ('"algo_kwargs.gamma" = { low = 0.9, high = 1.5 }', "'algo_kwargs.gamma' must be in"),
         ('"seed" = { low = 0, high = 3 }', "set by the study itself"),
         ('"algo_kwargs.n_epochs" = [1, 2]', "must be a table"),
+        ('"networks.policy" = { choices = [[16], []] }', "or non-empty lists of them"),
+        ('"networks.policy" = { choices = [[16], [0]] }', "makes an invalid experiment"),
     ],
 )
 def test_a_bad_search_space_is_one_line(space, expected, write_experiment, tmp_path, capsys):
@@ -93,3 +109,37 @@ def test_tune_without_a_space_and_an_unreachable_address_are_one_line(write_expe
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no Ray cluster answers" in err
     assert "Traceback" not in err
+
+
+def test_list_choices_travel_as_json_text_and_come_back_as_lists(write_experiment, tmp_path):
+    # Optuna's categorical choices are plain values: layer widths go to it as text, to the run as lists.
+    path = write_experiment(TINY_CARTPOLE + '\n[tune]\n[tune.space]\n'
+                            '"networks.policy" = { choices = [[16], [32, 32]] }\n')
+    study = load_study(str(path))
+    assert _distributions(study)["networks.policy"].choices == ("[16]", "[32, 32]")
+    assert study.values({"networks.policy": "[32, 32]", "algo_kwargs.n_epochs": 3}) == {
+        "networks.policy": [32, 32], "algo_kwargs.n_epochs": 3}
+    row = {"trial": "t1", "score": 1.0, "params": {"networks.policy": "[32, 32]"}}
+    best = load_experiment(str(write_best(study, row, tmp_path)))
+    assert best.networks.policy == [32, 32]
+
+
+class _Evaluator:
+    def __init__(self, criterion_timesteps, rate):
+        self.criterion_timesteps, self.success_history, self.num_timesteps = criterion_timesteps, [rate], 3000
+
+
+class _Result:
+    returns = np.array([1.0, 3.0])
+
+
+@pytest.mark.parametrize(("metric", "stops"), [("criterion_steps", True), ("return", False)])
+def test_a_criterion_steps_trial_stops_once_the_criterion_is_reached(metric, stops, write_experiment):
+    path = write_experiment(TINY_CARTPOLE + f'\n[tune]\nmetric = "{metric}"\ntimesteps = 4000\n[tune.space]\n'
+                            '"algo_kwargs.n_epochs" = { low = 1, high = 3, integer = true }\n')
+    sent, reached = [], {}
+    report = reporter(load_study(str(path)), 7, sent.append, reached)
+    assert report(_Evaluator(None, 0.5), _Result()) is True  # not reached: train on
+    assert sent[-1]["score"] == (-(2 - 0.5) * 4000 if stops else 2.0)
+    assert report(_Evaluator(2048, 1.0), _Result()) is not stops
+    assert reached == ({7: -2048.0} if stops else {})

@@ -15,6 +15,7 @@ from rl_lab.envs import _numba
 
 KERNEL_MODULES = {
     "noise.py": "rl_lab.envs.noise",
+    "raster.py": "rl_lab.envs.raster",
     "bicycle/physics.py": "rl_lab.envs.bicycle.physics",
     "bicycle/kernel.py": "rl_lab.envs.bicycle.kernel",
     "paddle/kernel.py": "rl_lab.envs.paddle.kernel",

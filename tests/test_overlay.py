@@ -55,3 +55,23 @@ def test_the_panel_prints_the_envs_legend_below_the_networks() -> None:
     paddle = gymnasium.make("rl_lab/PaddleBall-v0").unwrapped.picture_legend
     for line in (*legend, *paddle):
         assert font.size(line)[0] <= PANEL_WIDTH - 20, line  # every line fits the panel
+
+
+def test_panel_survives_pygame_being_shut_down_between_videos(monkeypatch) -> None:
+    """A window closing calls pygame.quit(); the panel's cached fonts must not outlive it (a
+    font of a shut-down pygame crashes the process when it renders)."""
+    import pygame
+
+    monkeypatch.setenv("SDL_VIDEODRIVER", "dummy")
+
+    from rl_lab.agents.two_network import NetworkReadout
+    from rl_lab.watching.overlay import compose
+
+    readout = NetworkReadout(["a", "b"], np.array([0.25, 0.75]), True, 0.5, "V(s)")
+    frame = np.zeros((60, 40, 3), np.uint8)
+    before = compose(frame, readout, 1, 0.0, 0)
+    pygame.init()
+    pygame.display.set_mode((8, 8))  # a window opened and closed, as `rl-lab watch` does
+    pygame.quit()
+    after = compose(frame, readout, 1, 0.0, 1)  # "step: 1" is a new line of text to render
+    assert after.shape == before.shape and not np.array_equal(after, before)

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pytest
 from conftest import png_size
-from stable_baselines3.common.logger import configure
+from report_helpers import STEPS, write_run
 
 from rl_lab.cli import EXIT_USER_ERROR, main
-from rl_lab.config import ExperimentConfig, load_experiment
+from rl_lab.config import load_experiment
 from rl_lab.errors import LabError
 from rl_lab.reports.plot import figure_pixels
 from rl_lab.reports.tables import (
@@ -25,51 +23,6 @@ from rl_lab.reports.tables import (
 )
 from rl_lab.runs import layout
 
-STEPS = [1000, 2000, 3000, 4000]
-
-
-def _write_run(
-    runs_dir: Path,
-    config: ExperimentConfig,
-    seed: int,
-    returns: list[float],
-    success: list[float],
-    seconds: list[float] | None,
-    summary: dict[str, Any],
-) -> Path:
-    """A finished run as training leaves it: config, summary, eval.npz and TensorBoard events.
-
-    As in a real run, the last step is evaluated twice (the last periodic evaluation, then the
-    final one), the final one last; ``seconds=None`` is a run from before training time was logged.
-    """
-    run_dir = layout.run_path(runs_dir, config.name, seed)
-    layout.start_run(run_dir, replace(config, seed=seed))
-    layout.write_summary(run_dir, {
-        "experiment": config.name, "env_id": config.env.id, "algo": config.algo, "seed": seed,
-        "timesteps": STEPS[-1], "eval_std_return": 1.0, "criterion_success_rate": 1.0, **summary,
-    })
-    npz = {
-        "timesteps": np.array(STEPS), "episodes": np.arange(1, 5) * 10,
-        "results": np.repeat(np.array(returns)[:, None], 2, axis=1), "ep_lengths": np.ones((4, 2)),
-        "success_rate": np.array(success),
-    }
-    if seconds is not None:
-        npz["train_seconds"] = np.array(seconds)
-    np.savez(run_dir / layout.EVAL, **npz)
-
-    logger = configure(str(run_dir), ["tensorboard"])
-    points = list(zip(STEPS, returns, success, seconds or [None] * 4, strict=True))
-    stale_final = (STEPS[-1], returns[-1] - 1, 0.0, None)  # the periodic evaluation the final one replaces
-    for step, value, rate, second in [*points[:-1], stale_final, points[-1]]:
-        logger.record("eval/mean_reward", value)
-        if seed != 2:  # seed 2's events lack the success rate: read from eval.npz instead
-            logger.record("eval/success_rate", rate)
-        if second is not None:
-            logger.record("time/train_seconds", second)
-        logger.dump(step)
-    logger.close()
-    return run_dir
-
 
 @pytest.fixture(scope="module")
 def runs_dir(tmp_path_factory) -> Path:
@@ -77,15 +30,15 @@ def runs_dir(tmp_path_factory) -> Path:
     and is an older run without training seconds."""
     root = tmp_path_factory.mktemp("report") / "runs"
     config = load_experiment("cartpole_ppo")
-    _write_run(root, config, 0, [0, 5, 8, 10], [1, 1, 1, 1], [0.5, 1.0, 1.5, 2.0], {
+    write_run(root, config, 0, [0, 5, 8, 10], [1, 1, 1, 1], [0.5, 1.0, 1.5, 2.0], {
         "eval_mean_return": 10.0, "eval_success_rate": 1.0, "episodes": 40, "train_seconds": 2.0,
         "criterion_timesteps": 1000, "criterion_episodes": 10, "criterion_train_seconds": 0.5,
     })
-    _write_run(root, config, 1, [0, 10, 15, 20], [0, 0, 1, 0.5], [1.0, 2.0, 3.5, 4.5], {
+    write_run(root, config, 1, [0, 10, 15, 20], [0, 0, 1, 0.5], [1.0, 2.0, 3.5, 4.5], {
         "eval_mean_return": 20.0, "eval_success_rate": 0.5, "episodes": 40, "train_seconds": 4.5,
         "criterion_timesteps": 3000, "criterion_episodes": 30, "criterion_train_seconds": 3.5,
     })
-    _write_run(root, config, 2, [0, 1, 2, 3], [0, 0, 0, 0], None, {
+    write_run(root, config, 2, [0, 1, 2, 3], [0, 0, 0, 0], None, {
         "eval_mean_return": 3.0, "eval_success_rate": 0.0, "episodes": 40,
         "criterion_timesteps": None, "criterion_episodes": None,
     })
@@ -165,7 +118,7 @@ def test_bad_targets_are_one_clear_error(runs_dir: Path, tmp_path: Path) -> None
     with pytest.raises(LabError, match=r"half: run has not finished \(no summary\.json\)"):
         resolve_run_dirs([str(tmp_path / "half")], runs_dir)
     other = replace(load_experiment("cartpole_ppo"), name="cartpole_other")
-    other_run = _write_run(tmp_path, other, 0, [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0})
+    other_run = write_run(tmp_path, other, 0, [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0})
     with pytest.raises(LabError, match=r"mixed runs: .* experiment 'cartpole_ppo' but .* 'cartpole_other'"):
         resolve_run_dirs(["cartpole_ppo", str(other_run)], runs_dir)
     config_text = (other_run / layout.CONFIG).read_text()
@@ -210,18 +163,18 @@ def test_cli_report(runs_dir: Path, tmp_path: Path, capsys) -> None:
 def test_seeds_must_share_one_config_and_differ_in_seed(runs_dir: Path, tmp_path: Path) -> None:
     config = load_experiment("cartpole_ppo")
     flat = [1, 2, 3, 4], [0, 0, 0, 0], None, {"eval_mean_return": 4.0}
-    again = _write_run(tmp_path / "again", config, 0, *flat)
+    again = write_run(tmp_path / "again", config, 0, *flat)
     with pytest.raises(LabError, match=r"and .*again.* are both seed 0"):
         resolve_run_dirs(["cartpole_ppo", str(again)], runs_dir)
     other = replace(config, eval=replace(config.eval, freq=config.eval.freq + 1))
-    changed = _write_run(tmp_path / "changed", other, 7, *flat)
+    changed = write_run(tmp_path / "changed", other, 7, *flat)
     with pytest.raises(LabError, match=r"trained with different 'eval\.freq'"):
         resolve_run_dirs(["cartpole_ppo", str(changed)], runs_dir)
 
 
 def test_a_wrongly_typed_summary_field_is_named(tmp_path: Path) -> None:
     config = load_experiment("cartpole_ppo")
-    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
+    run = write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
                      {"eval_mean_return": 4.0, "criterion_timesteps": "soon"})
     with pytest.raises(LabError, match=r"summary\.json: 'criterion_timesteps' must be a number or null"):
         load_run(run)
@@ -229,7 +182,7 @@ def test_a_wrongly_typed_summary_field_is_named(tmp_path: Path) -> None:
 
 def test_no_success_metric_means_no_criterion_and_one_seed_is_singular(tmp_path: Path) -> None:
     config = load_experiment("cartpole_ppo")
-    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
+    run = write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 0], None,
                      {"eval_mean_return": 4.0, "criterion_timesteps": None})
     assert "eval_success_rate" not in layout.read_summary(run)  # as training writes it without a metric
     report = build_report([load_run(run)])
@@ -240,7 +193,7 @@ def test_no_success_metric_means_no_criterion_and_one_seed_is_singular(tmp_path:
 
 def test_events_cut_short_fall_back_to_eval_npz(tmp_path: Path) -> None:
     config = load_experiment("cartpole_ppo")
-    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
+    run = write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
                      {"eval_mean_return": 4.0})
     events = next(run.glob("events.out.tfevents.*"))
     events.write_bytes(events.read_bytes()[: events.stat().st_size // 2])  # as a crash would leave it
@@ -258,7 +211,7 @@ def test_cli_report_output_that_is_a_file_is_one_line(runs_dir: Path, tmp_path: 
 
 def test_a_damaged_eval_npz_beside_complete_events_is_not_needed(tmp_path: Path) -> None:
     config = load_experiment("cartpole_ppo")
-    run = _write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
+    run = write_run(tmp_path, config, 0, [1, 2, 3, 4], [0, 0, 0, 1], [1.0, 2.0, 3.0, 4.0],
                      {"eval_mean_return": 4.0})
     (run / layout.EVAL).write_bytes(b"not a zip file")
     assert list(load_run(run).curve.returns) == [1, 2, 3, 4]

@@ -9,16 +9,19 @@ import pty
 import select
 import sys
 import time
+import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from test_rlhf_sample import fake_run
 
+from rl_lab.cli import main
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
 from rl_lab.rlhf.data import read_ranked_jsonl
 from rl_lab.rlhf.label_session import distinct_responses, existing_rankings, read_order, run_label_session
+from rl_lab.rlhf.label_source import language_source
 
 WAIT = 120.0  # seconds for the child to show a screen (it imports torch; the machine may be busy)
 
@@ -123,11 +126,53 @@ def test_label_needs_a_terminal_and_a_sensible_k(tmp_path: Path) -> None:
     try:
         with pytest.raises(LabError, match="needs a terminal"):
             run_label_session(tmp_path / "o.jsonl", run, stdin_fd=fd)
+        with pytest.raises(LabError, match="needs a terminal"):
+            run_label_session(tmp_path / "o.jsonl", None, stdin_fd=fd)  # the hidden language's too
         with pytest.raises(LabError, match=r"--n must be in \[2, 9\]"):
             run_label_session(tmp_path / "o.jsonl", run, k=12, stdin_fd=fd)
     finally:
         os.close(fd)
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_without_from_the_hidden_language_writes_the_responses(tmp_path: Path) -> None:
+    out = tmp_path / "lang.jsonl"
+    args = [str(out), "--n", "3", "--prompt", "sea", "--seed", "2"]
+    session = Terminal(args)
+    assert "hidden language" in session.wait_for("best first:")
+    session.type("31")
+    session.wait_for("saved 3 > 1 > 2 (1 in lang.jsonl)")
+    session.type("q")
+    session.wait_for("rankings saved this session: 1; in lang.jsonl: 1")
+    assert session.close() == 0
+    line = json.loads(out.read_text())
+    # the session's first round, drawn here straight from the language with the session's stream
+    world = TextWorld()
+    stream = (2 * 1_000_003 + zlib.crc32(b"lang.jsonl")) % 2**62
+    drawn = world.sample_responses(np.full(3, world.prompt_id["sea"]), np.random.default_rng(stream))
+    assert line == {"prompt": "sea", "responses": [world.decode(r) for r in drawn], "ranking": [2, 0, 1]}
+    assert len(read_ranked_jsonl(out, world)) == 1
+
+
+def test_language_source_draws_from_the_hidden_language() -> None:
+    source = language_source()
+    world = TextWorld()
+    draw = source.round(world.prompt_id["weather"], 11)
+    rng = np.random.default_rng(11)
+    first, second = draw(5), draw(2)  # one round's stream goes on: a redraw is a new response
+    np.testing.assert_array_equal(first, world.sample_responses(np.full(5, world.prompt_id["weather"]), rng))
+    np.testing.assert_array_equal(second, world.sample_responses(np.full(2, world.prompt_id["weather"]), rng))
+    assert source.world.max_len == 10 and "hidden language" in source.description
+
+
+def test_stage_needs_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["rlhf", "label", str(tmp_path / "x.jsonl"), "--stage", "ppo"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--stage picks one of the policies of the --from RUN run" in err
+    assert main(["rlhf", "label", str(tmp_path / "x.jsonl"), "--from", str(tmp_path / "nope")]) == 2
+    assert "no such run directory" in capsys.readouterr().err
+    assert not (tmp_path / "x.jsonl").exists()
 
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")

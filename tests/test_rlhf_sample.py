@@ -81,7 +81,7 @@ def test_sample_refuses_pickles_and_other_runs(tmp_path: Path) -> None:
         (["rlhf", "sample", "x", "--set", "a=1"], "--set does not apply"),
         (["rlhf", "rlhf_toy", "--prompt", "weather"], "--prompt does not apply"),
         (["rlhf", "rlhf_toy", "extra"], "unexpected argument 'extra'"),
-        (["rlhf", "label", "out.jsonl"], "give --from RUN"),
+        (["rlhf", "label", "out.jsonl"], "needs a terminal"),  # without --from: the hidden language's
     ],
 )
 def test_rlhf_tool_arguments_are_checked(argv: list[str], message: str,

@@ -106,6 +106,12 @@ class _BicycleEnv(KernelEnv):
                     mapping[keys] = 3 * torque + lean
         return mapping
 
+    def _took_state(self, new_episode: bool) -> None:
+        if new_episode:
+            self.tracks.clear()
+        self._record()
+        self._fallen = bool(self.dynamics.fell[0])
+
     def _record(self) -> None:
         F = self.dynamics.F
         self.tracks.add(float(F[0, ph.X_F]), float(F[0, ph.Y_F]), float(F[0, ph.X_B]), float(F[0, ph.Y_B]))

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from rl_lab.envs.bicycle import physics as ph
+from rl_lab.envs.raster import draw_polyline
 
 Color = tuple[int, int, int]
 WIDTH, HEIGHT, TOP = 400, 600, 400  # frame size; the top view is the upper 400×400 square
@@ -21,34 +22,16 @@ INK = (30, 30, 30)
 FALLEN = (200, 40, 40)
 
 
-def _stamp(img: np.ndarray, xs: np.ndarray, ys: np.ndarray, color: Color, width: int) -> None:
-    """Paint square dots of side ``width`` centred at pixel coordinates (xs, ys), clipped to img."""
-    xs, ys = np.rint(xs).astype(np.int64), np.rint(ys).astype(np.int64)
-    half = width // 2
-    h, w = img.shape[:2]
-    for dy in range(-half, width - half):
-        for dx in range(-half, width - half):
-            px, py = xs + dx, ys + dy
-            ok = (px >= 0) & (px < w) & (py >= 0) & (py < h)
-            img[py[ok], px[ok]] = color
+_BLANK = np.full((HEIGHT, WIDTH, 3), BACKGROUND, np.uint8)
 
 
 def polyline(
     img: np.ndarray, xs: np.ndarray, ys: np.ndarray, color: tuple[int, int, int], width: int = 1
 ) -> None:
     """Draw the connected segments through pixel points (xs, ys)."""
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    if xs.size == 0:
-        return
-    if xs.size == 1:
-        _stamp(img, xs, ys, color, width)
-        return
-    dx, dy = np.diff(xs), np.diff(ys)
-    counts = np.minimum(np.ceil(np.maximum(np.abs(dx), np.abs(dy))).astype(np.int64), 2000) + 1
-    seg = np.repeat(np.arange(dx.size), counts)
-    start = np.repeat(np.cumsum(counts) - counts, counts)
-    frac = (np.arange(seg.size) - start) / np.maximum(counts[seg] - 1, 1)
-    _stamp(img, xs[seg] + frac * dx[seg], ys[seg] + frac * dy[seg], color, width)
+    xs, ys = np.asarray(xs, np.float64).ravel(), np.asarray(ys, np.float64).ravel()
+    if xs.size:
+        draw_polyline(img, xs, ys, np.asarray(color, np.uint8), width)
 
 
 def segment(
@@ -84,8 +67,7 @@ def draw_frame(
         goal: (x, y, radius) in metres, or None.
         fallen: draw the rear view in red.
     """
-    img = np.empty((HEIGHT, WIDTH, 3), np.uint8)
-    img[:] = BACKGROUND
+    img = _BLANK.copy()  # filling with a colour tuple broadcasts slowly: ~5 ms a frame
     _top_view(img[:TOP], front, back, goal)
     img[TOP, :] = INK
     _rear_view(img[TOP + 1 :], omega, theta, fallen)

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from rl_lab.bench.learning import FIGURES, check_seeds, learning_section, train_seeds, train_seeds_parallel
 from rl_lab.config import ExperimentConfig, load_experiment
 from rl_lab.errors import LabError
+from rl_lab.reports.intervals import BOOTSTRAP_REPS, FEW_SEEDS, OVERVIEW_HEADER, overview_cells
 from rl_lab.reports.markdown import markdown_table, reorder_sections, update_section
 from rl_lab.reports.tables import (
     AGGREGATE_HEADER,
@@ -84,16 +85,20 @@ def overview_section(
     table_rows = []
     for entry, report in rows:
         link = f"[{entry.experiment}](#{_anchor_slug(report)})"
-        table_rows.append([link, *aggregate_row(report), entry.anchor])
+        summaries = [run.summary for run in report.runs]
+        iqm = overview_cells(summaries, report.criterion is not None)
+        table_rows.append([link, *aggregate_row(report), *iqm, entry.anchor])
     seed_text = " ".join(map(str, seeds))
     text = (
         "## The suite at a glance\n\n"
         f"Command: `rl-lab bench --suite --seeds {seed_text}` regenerates this file's learning sections, "
-        "their figures and this table. Mean ± std across seeds (population std); the criterion is "
+        "their figures and this table. Mean ± std across seeds (population std), and the interquartile "
+        f"mean with a 95% stratified-bootstrap interval ({BOOTSTRAP_REPS:,} resamples, seeded; below "
+        f"{FEW_SEEDS} seeds the interval is wide, below 4 the IQM equals the mean); the criterion is "
         "each experiment's `eval.criterion_success_rate` (see its section). Steps, episodes and "
         "wall s are training steps, training episodes and training wall-clock seconds "
         "(evaluations excluded) until the first periodic evaluation that met it.\n\n"
-        + markdown_table(["experiment", *AGGREGATE_HEADER, "published anchor"], table_rows)
+        + markdown_table(["experiment", *AGGREGATE_HEADER, *OVERVIEW_HEADER, "published anchor"], table_rows)
     )
     if rlhf_line:
         text += f"\n\nRLHF toy (`rl-lab rlhf`, seed 0): {rlhf_line} Details: [docs/rlhf.md](rlhf.md).\n"

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rl_lab.cli.play import cmd_play
 from rl_lab.cli.prefs import cmd_prefs
 from rl_lab.errors import LabError
 
@@ -145,10 +146,25 @@ def _cmd_bench(args: argparse.Namespace) -> None:
 def _cmd_report(args: argparse.Namespace) -> None:
     from rl_lab import api
 
+    if args.compare is not None:
+        _report_compare(args)
+        return
+    if args.metric is not None:
+        raise LabError("report: --metric applies to --compare")
     markdown_path, png_path, markdown = api.report(args.targets, args.runs_dir, args.output)
     print(markdown)
     print(f"report: {markdown_path}")
     print(f"curves: {png_path}")
+
+
+def _report_compare(args: argparse.Namespace) -> None:
+    from rl_lab import api
+
+    markdown_path, png_path, markdown = api.compare(
+        args.targets, args.compare, args.metric or "return", args.runs_dir, args.output)
+    print(markdown)
+    print(f"comparison: {markdown_path}")
+    print(f"profiles: {png_path}")
 
 
 def _rlhf_sample(args: argparse.Namespace) -> None:
@@ -158,8 +174,8 @@ def _rlhf_sample(args: argparse.Namespace) -> None:
 
 
 def _rlhf_label(args: argparse.Namespace) -> None:
-    if args.from_run is None:
-        raise LabError("rlhf label: give --from RUN, a finished `rl-lab rlhf` run whose policy writes them")
+    if args.from_run is None and args.stage != "sft":
+        raise LabError("rlhf label: --stage picks one of the policies of the --from RUN run; give --from")
     from rl_lab.rlhf.label_session import run_label_session
 
     run_label_session(Path(args.target), args.from_run, args.stage, args.n or 4, args.prompt, args.seed or 0)
@@ -223,6 +239,7 @@ COMMANDS = {
     "train": _cmd_train,
     "eval": _cmd_eval,
     "watch": _cmd_watch,
+    "play": cmd_play,
     "bench": _cmd_bench,
     "report": _cmd_report,
     "rlhf": _cmd_rlhf,

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from rl_lab.cli.play import add_play_parser
 from rl_lab.cli.prefs import add_prefs_parser
 
 EXIT_USER_ERROR = 2
@@ -63,6 +64,15 @@ def _cluster_flags(parser: argparse.ArgumentParser) -> None:
                         help="a running Ray cluster ('auto', or RAY_ADDRESS); default: a local one")
 
 
+def _report_compare_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--compare", nargs="+", default=None, metavar="TARGET",
+                        help="compare the TARGETs (A) with these runs (B) of the same task: IQMs, "
+                             "P(A better than B), performance profiles -> compare.md, profile.png")
+    parser.add_argument("--metric", default=None,
+                        help="with --compare: the per-seed result compared: return (default), success_rate, "
+                             "criterion_steps, criterion_episodes or criterion_seconds")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="rl-lab", description="Train, watch and measure RL agents.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -97,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
     watch.add_argument("--max-steps", type=_positive, default=2_000, help="frames per episode at most")
     _model_flags(watch)
 
+    add_play_parser(sub, _positive)
+
     bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
     bench.add_argument("--quick", action="store_true", help="short measurements (for tests)")
@@ -127,6 +139,7 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--runs-dir", type=Path, default=Path("runs"))
     report.add_argument("--output", type=Path, default=None,
                         help="directory for report.md and curves.png (default: report/ beside the seeds)")
+    _report_compare_flags(report)
 
     tune = sub.add_parser("tune", help="search hyperparameters in an experiment's [tune] table (Ray Tune)")
     tune.add_argument("experiment", help="experiment name or TOML path with a [tune] table")
@@ -163,7 +176,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="sample: responses per prompt and stage (default 2); label: responses to rank "
                            "per prompt (default 4; 2 ranks a pair at a time)")
     rlhf.add_argument("--from", dest="from_run", type=Path, default=None, metavar="RUN",
-                      help="label: the RLHF run whose policy writes the responses")
+                      help="label: the RLHF run whose policy writes the responses (default: the toy's "
+                           "hidden language, which SFT imitates)")
     rlhf.add_argument("--stage", choices=["sft", "ppo", "dpo"], default="sft",
                       help="label: which of the run's policies writes them (default sft)")
     add_prefs_parser(sub, _positive, _non_negative_float)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rl_lab.cluster.ray_session import default_workers, import_ray, ray_session
-from rl_lab.config.tuning import Study, config_with, load_study
+from rl_lab.config.tuning import Study, config_with, is_list_choice, load_study
 from rl_lab.errors import LabError
 from rl_lab.runs import atomic
 
@@ -46,6 +46,24 @@ def objective(study: Study, criterion_timesteps: int | None, success_rate: float
     return -(2.0 - float(success_rate or 0.0)) * study.budget
 
 
+def reporter(study: Study, seed: int, send, reached: dict[int, float]):
+    """The ``on_evaluation`` hook of one seed's run: send each periodic evaluation's objective (ASHA's
+    input). With ``criterion_steps`` the objective is fixed once the criterion is reached, so the run
+    stops there (left interrupted, as a pruned one) and its score is kept in ``reached[seed]``: the
+    rest of the budget would change nothing but the bill."""
+
+    def report(evaluator, result) -> bool:
+        rate = evaluator.success_history[-1] if evaluator.success_history else None
+        score = objective(study, evaluator.criterion_timesteps, rate, float(result.returns.mean()))
+        send({"score": score, "seed": seed, "timesteps": evaluator.num_timesteps, "final": False})
+        if study.metric == "criterion_steps" and evaluator.criterion_timesteps is not None:
+            reached[seed] = score
+            return False
+        return True
+
+    return report
+
+
 def run_trial(params: dict[str, Any], study: Study, directory: str) -> None:
     """One trial (runs in a Ray Tune worker): train each seed, report every periodic evaluation
     (ASHA's input) and finally the mean objective over the seeds."""
@@ -54,17 +72,16 @@ def run_trial(params: dict[str, Any], study: Study, directory: str) -> None:
     from rl_lab.training.trainer import train
 
     name = f"trial_{tune.get_context().get_trial_id()}"
-    config = replace(config_with(study.data, study.source, params), name=name)
-    scores = []
+    config = replace(config_with(study.data, study.source, study.values(params)), name=name)
+    scores: list[float] = []
+    reached: dict[int, float] = {}
     for seed in study.tune.seeds:
-        def report(evaluator, result, seed=seed) -> bool:
-            rate = evaluator.success_history[-1] if evaluator.success_history else None
-            score = objective(study, evaluator.criterion_timesteps, rate, float(result.returns.mean()))
-            tune.report({"score": score, "seed": seed, "timesteps": evaluator.num_timesteps, "final": False})
-            return True
-
         result = train(config, Path(directory), seed, study.budget, progress_bar=False, record_video=False,
-                       log=lambda *_: None, overwrite=True, on_evaluation=report)
+                       log=lambda *_: None, overwrite=True,
+                       on_evaluation=reporter(study, seed, tune.report, reached))
+        if result is None:  # stopped at the criterion
+            scores.append(reached[seed])
+            continue
         s = result.summary
         scores.append(objective(study, s.get("criterion_timesteps"), s.get("eval_success_rate"),
                                 s["eval_mean_return"]))
@@ -77,7 +94,9 @@ def _distributions(study: Study) -> dict[str, Any]:
     space = {}
     for key, spec in study.tune.space.items():
         log = bool(spec.get("log"))
-        if "choices" in spec:
+        if is_list_choice(spec):
+            space[key] = d.CategoricalDistribution([json.dumps(choice) for choice in spec["choices"]])
+        elif "choices" in spec:
             space[key] = d.CategoricalDistribution(spec["choices"])
         elif spec.get("integer"):
             space[key] = d.IntDistribution(int(spec["low"]), int(spec["high"]), log=log)
@@ -230,7 +249,7 @@ def write_best(study: Study, row: dict[str, Any], directory: Path) -> Path:
     from rl_lab.config.tuning import set_path
 
     data = json.loads(json.dumps(study.data))
-    for key, value in row["params"].items():
+    for key, value in study.values(row["params"]).items():
         set_path(data, key, value)
     data["name"] = f"{study.base.name}_tuned"
     data["description"] = (f"{study.base.description} Tuned by `rl-lab tune` (trial {row['trial']}, "

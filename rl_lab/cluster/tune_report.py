@@ -1,15 +1,25 @@
-"""What ``rl-lab tune`` leaves behind: ``best.toml``, ``trials.md`` (every trial) and ``trials.png``
-(objective against trial, pruned trials marked, the best so far as a line)."""
+"""What ``rl-lab tune`` leaves behind: ``best.toml``, ``trials.md`` (every trial, and the parameter
+importances) and ``trials.png`` (objective against trial, pruned trials marked, the best so far as a
+line; beside it the parameter importances Optuna gives, or why there are none)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rl_lab.cluster.tune import best_trial, write_best
 from rl_lab.config.tuning import Study
 from rl_lab.reports.markdown import markdown_table
 from rl_lab.runs import atomic
+
+
+class Importances(NamedTuple):
+    """Parameter importances, most important first, or (empty) the reason there are none."""
+
+    values: dict[str, float]
+    reason: str
+    trials: int = 0  # completed trials they are computed over
 
 
 def _value(value: Any) -> str:
@@ -35,14 +45,73 @@ def trials_table(study: Study, rows: list[dict[str, Any]], best: dict[str, Any] 
     )
 
 
-def plot_trials(rows: list[dict[str, Any]], path: Path, title: str) -> None:
+def param_importances(directory: Path) -> Importances:
+    """Optuna's importance of each searched parameter over the study's completed trials (PED-ANOVA,
+    Optuna's evaluator that needs no scikit-learn, deterministic), or why there are none.
+
+    Ray Tune's Optuna searcher records a trial ASHA stopped early as completed, with its last report
+    as its value: the importances see the study as TPE sees it, and say so.
+    """
+    import optuna
+    from optuna.importance import PedAnovaImportanceEvaluator
+    from optuna.trial import TrialState
+
+    from rl_lab.cluster.tune import JOURNAL, STUDY_NAME, _storage
+
+    if not (directory / JOURNAL).is_file():
+        return Importances({}, f"no study journal ({JOURNAL}) in {directory}")
+    try:
+        study = optuna.load_study(study_name=STUDY_NAME, storage=_storage(directory))
+    except KeyError:
+        return Importances({}, f"no study named {STUDY_NAME!r} in {JOURNAL}")
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if len(complete) < 2:
+        return Importances({}, f"needs at least 2 completed trials, the study has {len(complete)}")
+    names = sorted({name for trial in complete for name in trial.params})
+    if not any(len({repr(trial.params.get(name)) for trial in complete}) > 1 for name in names):
+        return Importances({}, "no parameter took two different values in the completed trials")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PED-ANOVA warns about small studies; the figure says how many
+            values = optuna.importance.get_param_importances(study, evaluator=PedAnovaImportanceEvaluator())
+    except (ValueError, RuntimeError) as error:
+        return Importances({}, f"Optuna could not compute them ({str(error).splitlines()[0][:120]})")
+    return Importances({name: float(value) for name, value in values.items()}, "", len(complete))
+
+
+def importances_text(importances: Importances) -> str:
+    """One Markdown line for ``trials.md``."""
+    if not importances.values:
+        return f"No parameter importances: {importances.reason}."
+    listed = ", ".join(f"`{name}` {value:.2f}" for name, value in importances.values.items())
+    return (f"Parameter importances (Optuna PED-ANOVA over the study's {importances.trials} completed "
+            "trials, a trial ASHA stopped counting with its last report as TPE sees it; they sum to 1 and "
+            f"rank, they do not test): {listed}.")
+
+
+def _importance_panel(ax, importances: Importances) -> None:
+    if not importances.values:
+        ax.text(0.5, 0.5, f"no parameter importances:\n{importances.reason}", ha="center", va="center",
+                wrap=True, transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    names = list(importances.values)[::-1]  # the most important on top
+    ax.barh(range(len(names)), [importances.values[n] for n in names], color="C0")
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set(xlabel="importance (PED-ANOVA, sums to 1)", xlim=(0, 1),
+           title=f"parameter importances ({importances.trials} completed trials)")
+
+
+def plot_trials(rows: list[dict[str, Any]], path: Path, title: str,
+                importances: Importances | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=100)
+    fig, (ax, side) = plt.subplots(1, 2, figsize=(13, 4.5), dpi=100, width_ratios=(3, 2))
+    _importance_panel(side, importances or Importances({}, "not computed"))
     best, line = float("-inf"), []
     for i, row in enumerate(rows, 1):
         score = row["score"]
@@ -68,6 +137,8 @@ def write_outputs(study: Study, directory: Path, rows: list[dict[str, Any]]) -> 
     best = best_trial(rows)
     if best is not None:
         write_best(study, best, directory)
-    atomic.write_text(directory / "trials.md", trials_table(study, rows, best))
-    plot_trials(rows, directory / "trials.png", f"rl-lab tune {study.base.name}")
+    importances = param_importances(directory)
+    atomic.write_text(directory / "trials.md", trials_table(study, rows, best) + "\n" +
+                      importances_text(importances) + "\n")
+    plot_trials(rows, directory / "trials.png", f"rl-lab tune {study.base.name}", importances)
     return directory

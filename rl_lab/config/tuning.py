@@ -9,14 +9,18 @@
     "algo_kwargs.learning_rate" = { low = 1e-5, high = 1e-2, log = true }
     "algo_kwargs.n_epochs" = { low = 2, high = 10, integer = true }
     "networks.activation" = { choices = ["tanh", "relu"] }
+    "networks.policy" = { choices = [[64, 64], [128, 128]] }
 
 Each key of ``[tune.space]`` is a dotted experiment key (as ``--set`` takes). The space is checked
-before any trial: both ends of each range and every choice must make a valid experiment.
+before any trial: both ends of each range and every choice must make a valid experiment. A choice
+may be a list of plain values (layer widths): Optuna's categorical choices are plain values only, so
+such a choice travels as its JSON text and :meth:`Study.values` turns it back into the list.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +71,16 @@ class Study:
     def budget(self) -> int:
         return self.tune.timesteps or self.base.total_timesteps
 
+    def values(self, params: dict[str, Any]) -> dict[str, Any]:
+        """A trial's values as the experiment takes them: list choices back from their JSON text."""
+        return {key: json.loads(value) if key in self.tune.space and is_list_choice(self.tune.space[key])
+                and isinstance(value, str) else value for key, value in params.items()}
+
+
+def is_list_choice(spec: dict[str, Any]) -> bool:
+    """The parameter chooses among lists (sent to Optuna as their JSON text)."""
+    return any(isinstance(choice, list) for choice in spec.get("choices", []))
+
 
 def set_path(data: dict[str, Any], key: str, value: Any) -> None:
     """``data[a][b]... = value`` for the dotted ``key`` (tables made as needed)."""
@@ -88,6 +102,12 @@ def config_with(study_data: dict[str, Any], source: str, params: dict[str, Any])
     return config
 
 
+def _plain_or_list(choice: Any) -> bool:
+    plain = (bool, int, float, str)
+    return isinstance(choice, plain) or (
+        isinstance(choice, list) and bool(choice) and all(isinstance(v, plain) for v in choice))
+
+
 def _check_param(key: str, spec: Any, where: str) -> list[Any]:
     """The values that bound one parameter (both ends, or every choice), after checking its form."""
     if not isinstance(spec, dict):
@@ -103,8 +123,9 @@ def _check_param(key: str, spec: Any, where: str) -> list[Any]:
         choices = spec["choices"]
         if set(spec) != {"choices"} or not isinstance(choices, list) or not choices:
             raise LabError(f"{where}: 'choices' must be a non-empty list and stand alone")
-        if any(isinstance(c, (dict, list)) for c in choices):
-            raise LabError(f"{where}: choices must be plain values (numbers, strings, booleans)")
+        if not all(_plain_or_list(c) for c in choices):
+            raise LabError(f"{where}: choices must be plain values (numbers, strings, booleans) "
+                           "or non-empty lists of them")
         return choices
     low, high = spec.get("low"), spec.get("high")
     for name, value in (("low", low), ("high", high)):

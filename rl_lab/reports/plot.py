@@ -1,5 +1,6 @@
 """The learning-curve figure of ``rl-lab report``: evaluation return (and success rate) against
-environment steps and against training wall-clock, the mean across seeds with a min–max band."""
+environment steps and against training wall-clock; each seed thin, the interquartile mean (IQM)
+across seeds with its 95% stratified-bootstrap band, and the mean dashed."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rl_lab.reports.formats import plural
+from rl_lab.reports.intervals import BOOTSTRAP_REPS, BOOTSTRAP_SEED, CONFIDENCE, FEW_SEEDS
 from rl_lab.reports.runs import RunRecord
+from rl_lab.reports.statistics import Band, iqm, sample_efficiency_curve
 from rl_lab.runs.atomic import write_with
 
 # Fixed size and no bbox_inches="tight" (which crops), so the PNG is always WIDTH x ROW_HEIGHT·rows px.
@@ -91,7 +95,18 @@ def _panel(ax, curves: list[tuple[np.ndarray, np.ndarray]]) -> None:
         return
     ys = np.array([np.interp(grid, x, y) for x, y in curves])
     n = len(curves)
-    ax.fill_between(grid, ys.min(axis=0), ys.max(axis=0), color="tab:blue", alpha=0.2,
-                    label=f"min–max across {n} seed{'s' * (n != 1)}")
-    ax.plot(grid, ys.mean(axis=0), color="tab:blue", lw=2, marker="o" if len(grid) == 1 else None,
-            label=f"mean of {n} seed{'s' * (n != 1)}")
+    seeds = plural(n, "seed")
+    if n >= 2:
+        band = iqm_band(ys)
+        few = ", few seeds: wide" if n < FEW_SEEDS else ""
+        ax.fill_between(grid, band.low, band.high, color="tab:blue", alpha=0.2,
+                        label=f"95% bootstrap band of the IQM ({seeds}{few})")
+        ax.plot(grid, ys.mean(axis=0), color="tab:orange", lw=1.2, ls="--", label=f"mean of {seeds}")
+        ax.plot(grid, band.point, color="tab:blue", lw=2, marker="o" if len(grid) == 1 else None,
+                label=f"IQM of {seeds}")
+
+
+def iqm_band(ys: np.ndarray) -> Band:
+    """The IQM across seeds at each point of the grid (``ys[seed, point]``) and its 95% band, from the
+    same seeded resamples as the report's intervals (a resampled seed keeps its whole curve)."""
+    return sample_efficiency_curve(ys[:, None, :], iqm, BOOTSTRAP_REPS, CONFIDENCE, BOOTSTRAP_SEED)

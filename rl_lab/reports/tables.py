@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from rl_lab.errors import LabError
+from rl_lab.reports import formats as fmt
+from rl_lab.reports.intervals import iqm_table, method_note
 from rl_lab.reports.markdown import markdown_table
 from rl_lab.reports.plot import plot_learning_curves
 from rl_lab.reports.runs import EvalCurve, RunRecord, load_run, resolve_run_dirs
@@ -95,22 +97,6 @@ def build_report(runs: list[RunRecord]) -> Report:
 # --- formatting -------------------------------------------------------------------------------
 
 
-def _steps(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _return(value: float) -> str:
-    return f"{value:,.2f}"
-
-
-def _rate(value: float) -> str:
-    return f"{value:.0%}"
-
-
-def _seconds(value: float) -> str:
-    return f"{value:,.1f}"
-
-
 def _mean_std(stat: Stat | None, fmt: Callable[[float], str], seeds: int, missing: str) -> str:
     """``mean ± std``, saying over how many seeds when not all of them count."""
     if stat is None:
@@ -138,13 +124,13 @@ def aggregate_row(report: Report) -> list[str]:
         report.first.algo.upper(),
         f"`{report.first.env_id}`",
         str(n),
-        _mean_std(report.final_return, _return, n, "n/a"),
-        _mean_std(report.success_rate, _rate, n, "n/a"),
+        _mean_std(report.final_return, fmt.episode_return, n, "n/a"),
+        _mean_std(report.success_rate, fmt.rate, n, "n/a"),
         f"{report.reached}/{n} seeds" if report.criterion is not None else "n/a",
-        _mean_std(report.criterion_steps, _steps, n, not_reached),
-        _mean_std(report.criterion_episodes, _steps, n, not_reached),
-        _mean_std(report.criterion_seconds, _seconds, n, "unknown" if report.reached else not_reached),
-        _steps(total.mean) if total.std == 0 else _mean_std(total, _steps, n, ""),
+        _mean_std(report.criterion_steps, fmt.steps, n, not_reached),
+        _mean_std(report.criterion_episodes, fmt.steps, n, "unknown" if report.reached else not_reached),
+        _mean_std(report.criterion_seconds, fmt.seconds, n, "unknown" if report.reached else not_reached),
+        fmt.steps(total.mean) if total.std == 0 else _mean_std(total, fmt.steps, n, ""),
     ]
 
 
@@ -166,14 +152,15 @@ def _seed_table(report: Report) -> str:
         std = s.get("eval_std_return")
         rows.append([
             str(run.seed),
-            _return(s["eval_mean_return"]) + ("" if std is None else f" ± {_return(std)}"),
-            _one(s.get("eval_success_rate"), _rate, "n/a"),
-            _one(s.get("criterion_timesteps"), _steps, not_reached),
-            _one(s.get("criterion_episodes"), _steps, at),
-            _one(s.get("criterion_train_seconds"), _seconds, at),
-            _steps(s["timesteps"]),
-            _one(s.get("episodes"), _steps, "unknown"),
-            _one(s.get("train_seconds"), _seconds, "unknown"),
+            fmt.episode_return(s["eval_mean_return"])
+            + ("" if std is None else f" ± {fmt.episode_return(std)}"),
+            _one(s.get("eval_success_rate"), fmt.rate, "n/a"),
+            _one(s.get("criterion_timesteps"), fmt.steps, not_reached),
+            _one(s.get("criterion_episodes"), fmt.steps, at),
+            _one(s.get("criterion_train_seconds"), fmt.seconds, at),
+            fmt.steps(s["timesteps"]),
+            _one(s.get("episodes"), fmt.steps, "unknown"),
+            _one(s.get("train_seconds"), fmt.seconds, "unknown"),
         ])
     return markdown_table(header, rows)
 
@@ -184,9 +171,15 @@ def _criterion_text(report: Report) -> str:
     metric = report.first.success_metric
     on = f" on `{metric}`" if metric else ""
     return (
-        f"criterion: the first periodic evaluation with success rate ≥ {_rate(report.criterion)}{on}; "
+        f"criterion: the first periodic evaluation with success rate ≥ {fmt.rate(report.criterion)}{on}; "
         "its steps, episodes and wall s are over the seeds that reached it"
     )
+
+
+def _iqm_section(report: Report) -> str:
+    summaries = [run.summary for run in report.runs]
+    criterion = " The criterion rows count the seeds that reached it." if report.criterion is not None else ""
+    return f"{iqm_table(summaries, report.criterion is not None)}\n\n{method_note(len(summaries))}{criterion}"
 
 
 def format_report(report: Report, intro: str = "") -> str:
@@ -199,6 +192,7 @@ def format_report(report: Report, intro: str = "") -> str:
         "Mean ± std across seeds (population std, ddof=0) of each seed's final evaluation; "
         f"{_criterion_text(report)}. Steps and episodes are training steps and episodes; "
         "wall s is training wall-clock seconds, evaluations excluded.\n\n"
+        f"### Interquartile mean, 95% intervals\n\n{_iqm_section(report)}\n\n"
         f"### Per seed\n\n{_seed_table(report)}\n"
     )
 

@@ -1,6 +1,8 @@
-"""``rl-lab rlhf label FILE --from RUN``: a person ranks a policy's responses in the terminal.
+"""``rl-lab rlhf label FILE [--from RUN]``: a person ranks responses in the terminal.
 
-Each round shows a prompt and K responses of the run's policy (SFT by default), numbered 1..K.
+Each round shows a prompt and K responses, numbered 1..K: of the run's policy (SFT by default)
+with ``--from RUN``, else of the toy's hidden language, what SFT imitates
+(:mod:`rl_lab.rlhf.label_source`).
 The person types the numbers from best to worst (the last one is implied); Backspace takes the
 last key back, ``s`` skips the round, ``q`` or Ctrl-C ends the session. With K = 2 one key ranks
 a pair. Every finished ranking is appended to FILE at once (written, flushed and fsynced) in the
@@ -23,15 +25,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from rl_lab.envs.text.world import TextWorld
 from rl_lab.errors import LabError
 from rl_lab.rlhf.data import read_ranked_jsonl
-from rl_lab.rlhf.generation import sample_responses
+from rl_lab.rlhf.label_source import language_source, policy_source
 from rl_lab.rlhf.sample import prompt_ids
-from rl_lab.rlhf.settings import read_run_config
-from rl_lab.rlhf.weights import POLICY_FILES, load_policy
 
 MAX_K = 9  # one digit per response
 BACKSPACE = ("\x7f", "\b")
@@ -109,25 +108,28 @@ def read_order(key: Callable[[], str], k: int, echo: Callable[[str], None]) -> l
     return order + [i for i in range(k) if i not in order]
 
 
-def run_label_session(path: Path, run_dir: Path, stage: str = "sft", k: int = 4, prompt: str | None = None,
-                      seed: int = 0, stdin_fd: int | None = None) -> int:
-    """Ask for rankings until the person quits; return how many were saved in this session."""
+def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: int = 4,
+                      prompt: str | None = None, seed: int = 0, stdin_fd: int | None = None) -> int:
+    """Ask for rankings until the person quits; return how many were saved in this session.
+    ``run_dir`` None: rank responses of the hidden language instead of a run's policy."""
     from rich.console import Console
 
     if not 2 <= k <= MAX_K:
         raise LabError(f"rlhf label: --n must be in [2, {MAX_K}] (one key per response), got {k}")
-    fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
-    if not os.isatty(fd):
+    source = language_source() if run_dir is None else policy_source(run_dir, stage)
+    try:
+        fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+    except (AttributeError, ValueError, OSError):  # stdin closed or replaced (e.g. by a test runner)
+        fd = -1
+    if fd < 0 or not os.isatty(fd):
         raise LabError("rlhf label: needs a terminal to read your keys (stdin is not a terminal)")
-    config, _ = read_run_config(run_dir)
-    world = TextWorld(max_len=config.world.max_len, seed=config.world.seed)
+    world = source.world
     prompts = prompt_ids(world, prompt)
-    policy = load_policy(Path(run_dir) / POLICY_FILES[stage], world, config)
     done = existing_rankings(path, world)
     path.parent.mkdir(parents=True, exist_ok=True)
     console = Console(highlight=False)
     console.print(f"already in {path.name}: {done}")
-    console.print(f"ranking {stage.upper()} responses of {run_dir} into {path}")
+    console.print(f"ranking {source.description} into {path}")
     console.print("type the numbers best first; Backspace undoes, s skips, q or Ctrl-C quits")
     # Another file (e.g. held-out rankings for --eval-rankings) gets other responses to rank.
     stream = (seed * 1_000_003 + zlib.crc32(path.name.encode())) % 2**62
@@ -137,12 +139,7 @@ def run_label_session(path: Path, run_dir: Path, stage: str = "sft", k: int = 4,
             while True:
                 number = done + saved
                 p = prompts[number % len(prompts)]
-                generator = torch.Generator().manual_seed(stream + number)
-
-                def draw(n: int, p: int = p, generator: torch.Generator = generator) -> np.ndarray:
-                    return sample_responses(policy, world, np.full(n, p), generator)
-
-                responses = distinct_responses(draw, k)
+                responses = distinct_responses(source.round(p, stream + number), k)
                 console.rule(f"ranking {number + 1} · prompt: [bold]{world.prompts[p]}[/bold]")
                 for i, response in enumerate(responses):
                     console.print(f"  [bold]{i + 1}[/bold]  {world.decode(response) or '(empty)'}")

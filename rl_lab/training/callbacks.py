@@ -122,7 +122,11 @@ class PeriodicEvalCallback(BaseCallback):
         self._seconds_before = float(state["train_seconds"])
 
     def _on_step(self) -> bool:
-        if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq:
+        # An evaluation due once the budget is reached (the last rollout is being finished) is
+        # left to the final one, of the same policy a rollout later: evaluating twice in a row
+        # cost make run a 7,300-step ride batch and told nothing new.
+        budget_reached = self.num_timesteps >= self.model._total_timesteps
+        if self.freq > 0 and self.num_timesteps - self.last_eval >= self.freq and not budget_reached:
             self.last_eval = self.num_timesteps
             result = self.evaluate_now()
             if self.on_evaluation is not None and self.on_evaluation(self, result) is False:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
@@ -16,6 +18,14 @@ from rl_lab.errors import LabError
 # Up to this many evaluation episodes run side by side in one round (no second round of episodes
 # thrown away); more are spread evenly over this many environments.
 MAX_EVAL_ENVS = 64
+
+
+class EvaluationWatcher(Protocol):
+    """Sees each step of an evaluation: the actions chosen for the observations, then the result."""
+
+    def before_step(self, observations: np.ndarray, actions: np.ndarray) -> None: ...
+
+    def after_step(self, rewards: np.ndarray, dones: np.ndarray) -> None: ...
 
 
 @dataclass
@@ -50,13 +60,14 @@ def evaluate(
     success_metric: str = "",
     success_threshold: float = 1.0,
     progress: bool = False,
+    watchers: Sequence[EvaluationWatcher] = (),
 ) -> EvalResult:
     """Run ``episodes`` episodes spread evenly over ``venv``'s environments (so short episodes are
     not over-represented), stepping all environments together.
 
     ``venv`` must be wrapped in SB3's ``VecMonitor``. Success is ``metrics[success_metric] >=
     success_threshold`` per episode, where ``survived`` is 1.0 for an episode that ended by its
-    time limit.
+    time limit. ``watchers`` see every step (films of the evaluation).
     """
     n = venv.num_envs
     targets = np.array([(episodes + i) // n for i in range(n)])
@@ -69,7 +80,12 @@ def evaluate(
         model.policy.set_training_mode(False)
     bar = tqdm(total=episodes, desc="evaluation", unit="episode", disable=not progress, leave=False)
     while (counts < targets).any():
-        observations, _, dones, infos = venv.step(policy_actions(model, observations, deterministic))
+        actions = policy_actions(model, observations, deterministic)
+        for watcher in watchers:
+            watcher.before_step(observations, actions)
+        observations, rewards, dones, infos = venv.step(actions)
+        for watcher in watchers:
+            watcher.after_step(rewards, dones)
         for i in np.flatnonzero(dones):
             if counts[i] >= targets[i]:
                 continue

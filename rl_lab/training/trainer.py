@@ -25,6 +25,7 @@ from rl_lab.config.validation import validate_experiment
 from rl_lab.runs import atomic, layout
 from rl_lab.runs.lock import RunLock
 from rl_lab.runs.staging import Staging, recover
+from rl_lab.training.batch_film import BatchFilm
 from rl_lab.training.callbacks import CheckpointCallback, EpisodeMetricsCallback, PeriodicEvalCallback
 from rl_lab.training.env_factory import make_vec_env
 from rl_lab.training.evaluation import MAX_EVAL_ENVS, EvalResult, evaluate
@@ -159,16 +160,37 @@ def _train_into(
         f"policy network {counts['policy_params']:,} params, value network {counts['value_params']:,} params"
     )
 
+    # Films of the evaluation in progress (copy 0 of a native batch): TensorBoard's animated
+    # episode at every evaluation, and the run's video at the final one.
+    films: dict[str, BatchFilm | None] = {}
+    wants_video = [False]
+
     def run_evaluation() -> EvalResult:
-        return evaluate(
-            model, eval_venv, config.eval.episodes, config.eval.deterministic,
-            config.success_metric, config.success_threshold,
-        )
+        films.clear()
+        if config.eval.video:
+            films["gif"] = BatchFilm.of(eval_venv, TENSORBOARD_GIF_FRAMES, every=None)
+        if wants_video[0]:
+            films["video"] = BatchFilm.of(eval_venv, config.eval.video_max_steps, config.eval.video_every,
+                                          model, config.frame_stack > 1)
+        try:
+            return evaluate(
+                model, eval_venv, config.eval.episodes, config.eval.deterministic,
+                config.success_metric, config.success_threshold,
+                watchers=[film for film in films.values() if film is not None],
+            )
+        finally:
+            for film in films.values():
+                if film is not None:
+                    film.close()
 
     def show_episode(timesteps: int) -> None:
-        episode, _ = record_episode(model, config, seed + EVAL_SEED_OFFSET, TENSORBOARD_GIF_FRAMES,
-                                    config.eval.video_every, annotate=False)
-        log_gif(model.logger, "eval/episode", episode.frames, TENSORBOARD_GIF_FPS, timesteps)
+        film = films.get("gif")
+        if film is not None and film.frames:
+            frames = film.frames
+        else:  # not a native batch: play an evaluation episode again, rendered
+            frames = record_episode(model, config, seed + EVAL_SEED_OFFSET, TENSORBOARD_GIF_FRAMES,
+                                    config.eval.video_every, annotate=False)[0].frames
+        log_gif(model.logger, "eval/episode", frames, TENSORBOARD_GIF_FPS, timesteps)
 
     metrics = EpisodeMetricsCallback()
     evaluator = PeriodicEvalCallback(
@@ -198,13 +220,20 @@ def _train_into(
     atomic.write_with(work_dir / layout.MODEL, model.save)
 
     eval_started = time.perf_counter()
+    wants_video[0] = config.eval.video if record_video is None else record_video
     final_eval = evaluator.evaluate_now()
     video_started = time.perf_counter()
+    filmed = films.get("video")
+    drawing_seconds = filmed.seconds if filmed is not None else 0.0  # drawn during the evaluation
     video = None
-    if config.eval.video if record_video is None else record_video:
-        episode, fps = record_episode(model, config, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps,
-                                      config.eval.video_every)
-        write_video(work_dir / layout.VIDEOS / "eval.mp4", episode.frames, fps)
+    if wants_video[0]:
+        if filmed is not None and filmed.frames:
+            frames, fps = filmed.frames, filmed.fps
+        else:  # not a native batch: play an evaluation episode again, rendered
+            episode, fps = record_episode(model, config, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps,
+                                          config.eval.video_every)
+            frames = episode.frames
+        write_video(work_dir / layout.VIDEOS / "eval.mp4", frames, fps)
         video = final / layout.VIDEOS / "eval.mp4"
     finished = time.perf_counter()
     summary = {
@@ -217,8 +246,9 @@ def _train_into(
         "wall_seconds": round(wall_seconds, 2),
         "train_seconds": round(train_seconds, 2),  # wall_seconds minus periodic evaluations
         # Where a run's wall-clock went: training, evaluations (periodic and final), the video.
-        "eval_seconds": round(wall_seconds - train_seconds + video_started - eval_started, 2),
-        "video_seconds": round(finished - video_started, 2),
+        "eval_seconds": round(wall_seconds - train_seconds + video_started - eval_started - drawing_seconds,
+                              2),
+        "video_seconds": round(finished - video_started + drawing_seconds, 2),
         "torch_threads": torch.get_num_threads(),
         **counts,
         **final_eval.summary(),

@@ -27,11 +27,15 @@ def write_video(path: Path, frames: list[np.ndarray], fps: float) -> Path:
     height, width = _even_canvas(frames)
 
     def writer(tmp: Path) -> None:
-        with imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=1) as video:
+        # x264's "veryfast" preset: half the encoding time of its default, files ~20 % larger.
+        with imageio.get_writer(tmp, fps=fps, codec="libx264", quality=7, macro_block_size=1,
+                                output_params=["-preset", "veryfast"]) as video:
             for frame in frames:
-                padded = np.zeros((height, width, 3), dtype=np.uint8)
-                padded[: frame.shape[0], : frame.shape[1]] = frame
-                video.append_data(padded)
+                if frame.shape[:2] != (height, width):
+                    padded = np.zeros((height, width, 3), dtype=np.uint8)
+                    padded[: frame.shape[0], : frame.shape[1]] = frame
+                    frame = padded
+                video.append_data(frame)
 
     try:
         atomic.write_with(path, writer)
