@@ -133,3 +133,19 @@ def test_bad_argument_type_exits_nonzero(capsys) -> None:
         main(["train", "cartpole_ppo", "--timesteps", "-5"])
     assert info.value.code == 2
     assert "expected a positive integer" in capsys.readouterr().err
+
+
+def test_training_can_stop_at_the_criterion(tmp_path: Path) -> None:
+    """``eval.stop_at_criterion``: the first evaluation that meets the criterion ends the run, as a
+    finished run whose final evaluation it is (here the criterion, 0 % success, is met at once)."""
+    from conftest import TINY_CARTPOLE
+
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY_CARTPOLE.replace("[eval]\n", "[eval]\nstop_at_criterion = true\n"
+                                                "criterion_success_rate = 0.0\n"))
+    assert main(["train", str(experiment), "--runs-dir", str(tmp_path / "runs"), "--no-progress"]) == 0
+    run = tmp_path / "runs" / "tiny" / "0"
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["criterion_timesteps"] == 256 and summary["timesteps"] == 256
+    assert list(np.load(run / "eval.npz")["timesteps"]) == [256]  # evaluated once, not again
+    assert summary["eval_episodes"] == 2 and (run / "videos" / "eval.mp4").stat().st_size > 1000

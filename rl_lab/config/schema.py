@@ -78,6 +78,9 @@ class EvalConfig:
     """Keep every n-th step in videos, so long episodes play faster."""
     criterion_success_rate: float = setting(1.0, low=0.0, high=1.0)
     """The task counts as learned at the first evaluation whose success rate reaches this."""
+    stop_at_criterion: bool = False
+    """Stop training at the first evaluation that reaches ``criterion_success_rate``
+    (``total_timesteps`` is then a budget); that evaluation is the run's final one."""
 
 
 @dataclass

@@ -59,7 +59,18 @@ def eval_env_count(episodes: int) -> int:
 
 def record_episode(model: BaseAlgorithm, config: ExperimentConfig, seed: int, max_frames: int,
                    every: int, annotate: bool = True):
-    """Play one evaluation episode with rendering: (its frames, the env instance's frame rate)."""
+    """Play one evaluation episode with rendering: (its frames, the env instance's frame rate).
+    A native env is filmed from a one-copy batch (no per-step rendering bookkeeping)."""
+    batch = make_vec_env(config, 1, seed, for_eval=True)
+    film = BatchFilm.of(batch, max_frames, every, model if annotate else None, config.frame_stack > 1)
+    try:
+        if film is not None:
+            evaluate(model, batch, 1, config.eval.deterministic, watchers=[film])
+            return film.episode, film.fps
+    finally:
+        batch.close()
+        if film is not None:
+            film.close()
     venv = make_vec_env(config, 1, seed, for_eval=True, render_mode="rgb_array")
     try:
         episode = play(model, venv, 1, max_frames, every, stacked_frames=config.frame_stack > 1,
@@ -192,10 +203,20 @@ def _train_into(
                                     config.eval.video_every, annotate=False)[0].frames
         log_gif(model.logger, "eval/episode", frames, TENSORBOARD_GIF_FPS, timesteps)
 
+    learned: list[EvalResult] = []  # the evaluation that met the criterion, when training stops there
+
+    def hear(evaluator: PeriodicEvalCallback, result: EvalResult) -> bool:
+        if on_evaluation is not None and on_evaluation(evaluator, result) is False:
+            return False
+        if config.eval.stop_at_criterion and evaluator.criterion_timesteps is not None:
+            learned.append(result)
+            return False
+        return True
+
     metrics = EpisodeMetricsCallback()
     evaluator = PeriodicEvalCallback(
         run_evaluation, config.eval.freq, work_dir / layout.EVAL, metrics, config.eval.criterion_success_rate,
-        show_episode if config.eval.video else None, on_evaluation,
+        show_episode if config.eval.video else None, hear,
     )
     venvs = {"train": venv, "eval": eval_venv}
 
@@ -213,7 +234,7 @@ def _train_into(
     started = time.perf_counter()
     model.learn(config.total_timesteps - model.num_timesteps, callback=callbacks, progress_bar=progress_bar,
                 reset_num_timesteps=checkpoint is None)
-    if model.num_timesteps < config.total_timesteps:
+    if model.num_timesteps < config.total_timesteps and not learned:
         return None
     wall_seconds = time.perf_counter() - started
     train_seconds = evaluator.train_seconds
@@ -221,7 +242,10 @@ def _train_into(
 
     eval_started = time.perf_counter()
     wants_video[0] = config.eval.video if record_video is None else record_video
-    final_eval = evaluator.evaluate_now()
+    if learned:  # stopped at the criterion: that evaluation is the final one (the same policy)
+        final_eval, films["video"] = learned[0], None
+    else:
+        final_eval = evaluator.evaluate_now()
     video_started = time.perf_counter()
     filmed = films.get("video")
     drawing_seconds = filmed.seconds if filmed is not None else 0.0  # drawn during the evaluation
@@ -229,7 +253,7 @@ def _train_into(
     if wants_video[0]:
         if filmed is not None and filmed.frames:
             frames, fps = filmed.frames, filmed.fps
-        else:  # not a native batch: play an evaluation episode again, rendered
+        else:  # play an evaluation episode again, rendered
             episode, fps = record_episode(model, config, seed + EVAL_SEED_OFFSET, config.eval.video_max_steps,
                                           config.eval.video_every)
             frames = episode.frames
