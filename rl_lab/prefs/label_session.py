@@ -29,6 +29,7 @@ from rl_lab.prefs.run import check_experiment
 from rl_lab.prefs.settings import MAX_CLIPS_PER_RANKING
 from rl_lab.rlhf.label_session import _echo as echo  # the RLHF labeller's answer line, shared
 from rl_lab.rlhf.label_session import keystrokes, read_order
+from rl_lab.runs.answers_file import holds_answers
 from rl_lab.training.env_factory import env_kwargs
 
 MAX_START = 200  # a clip starts at a random step among the episode's first this many
@@ -75,16 +76,8 @@ def _show(frames: list[np.ndarray], fps: float, video_dir: Path | None, number: 
 
 
 def _existing(path: Path, env_id: str) -> int:
-    """Rankings already in ``path``; a torn last line (killed while writing) is cut off."""
-    if not path.exists():
-        return 0
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
-    if not path.read_text(encoding="utf-8-sig").strip():
-        return 0
-    return len(read_labels(path, env_id))
+    """Rankings already in ``path`` (a torn last line cut off)."""
+    return len(read_labels(path, env_id)) if holds_answers(path) else 0
 
 
 def run_prefs_label(path: Path, experiment: str, from_run: Path | None = None, k: int = 2,

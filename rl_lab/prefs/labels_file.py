@@ -18,7 +18,7 @@ from rl_lab.errors import LabError
 from rl_lab.prefs.clips import Clip
 from rl_lab.prefs.dataset import RankedClips
 from rl_lab.prefs.replay import replay_clip
-from rl_lab.rlhf.label_session import append_ranking
+from rl_lab.runs.answers_file import append_answer
 
 CLIP_KEYS = {"env_id", "env_kwargs", "seed", "episode", "start", "steps", "actions"}
 
@@ -74,4 +74,4 @@ def read_labels(path: Path, env_id: str | None = None) -> RankedClips:
 
 def append_labels(path: Path, clips: list[Clip], ranking: list[int]) -> None:
     """Append one ranking and make it durable before the next question is asked."""
-    append_ranking(path, {"clips": [c.replay_info() for c in clips], "ranking": [int(i) for i in ranking]})
+    append_answer(path, {"clips": [c.replay_info() for c in clips], "ranking": [int(i) for i in ranking]})

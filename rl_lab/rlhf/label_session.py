@@ -14,7 +14,6 @@ the file: the prompts go on where they stopped and new responses are drawn. The 
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import termios
@@ -31,6 +30,7 @@ from rl_lab.errors import LabError
 from rl_lab.rlhf.data import read_ranked_jsonl
 from rl_lab.rlhf.label_source import language_source, policy_source
 from rl_lab.rlhf.sample import prompt_ids
+from rl_lab.runs.answers_file import append_answer, holds_answers
 
 MAX_K = 9  # one digit per response
 BACKSPACE = ("\x7f", "\b")
@@ -38,25 +38,8 @@ RESAMPLES = 20  # draws to replace a response that repeats another in the same r
 
 
 def existing_rankings(path: Path, world: TextWorld) -> int:
-    """How many rankings ``path`` already holds (0 if it does not exist). A torn last line (the
-    process died while writing it) is cut off: that ranking was never confirmed."""
-    if not path.exists():
-        return 0
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        with open(path, "r+b") as handle:
-            handle.truncate(data.rfind(b"\n") + 1)
-    if not path.read_text(encoding="utf-8-sig").strip():
-        return 0
-    return len(read_ranked_jsonl(path, world))
-
-
-def append_ranking(path: Path, line: dict) -> None:
-    """Append one JSON line and make it durable before the next question is asked."""
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
+    """How many rankings ``path`` already holds (0 if it does not exist; a torn last line cut)."""
+    return len(read_ranked_jsonl(path, world)) if holds_answers(path) else 0
 
 
 def distinct_responses(draw: Callable[[int], np.ndarray], k: int) -> np.ndarray:
@@ -150,7 +133,7 @@ def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: i
                     break
                 if order == "skip":
                     continue
-                append_ranking(path, {"prompt": world.prompts[p],
+                append_answer(path, {"prompt": world.prompts[p],
                                       "responses": [world.decode(r) for r in responses], "ranking": order})
                 saved += 1
                 shown = " > ".join(str(i + 1) for i in order)
