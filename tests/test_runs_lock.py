@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,18 @@ def start_holder(run_dir: Path, fork_worker: bool = False) -> tuple[subprocess.P
     worker = int(holder.stdout.readline()) if fork_worker else None
     _, status = os.waitpid(holder.pid, os.WUNTRACED)
     assert os.WIFSTOPPED(status)
+    if worker is not None:
+        _wait_until_stopped(worker)  # it stops itself after its fork hook closed the lock
     return holder, worker
+
+
+def _wait_until_stopped(pid: int, timeout: float = 60.0) -> None:
+    """Wait until ``pid`` (not our child: no waitpid) is stopped, as /proc tells. On a loaded
+    machine a freshly forked worker may not have run yet when its parent is already stopped."""
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "T":
+        assert time.monotonic() < deadline, f"process {pid} did not stop"
+        time.sleep(0.01)
 
 
 def kill_9(process: subprocess.Popen) -> None:
