@@ -128,9 +128,7 @@ def train_prefs(experiment: str | ExperimentConfig, settings: PrefsSettings, see
             save_reward_net(staged.path / REWARD_MODEL, net)
             summary = _summary(config, model, state, time.perf_counter() - started)
             layout.write_summary(staged.path, summary)
-            replaced = staged.promote(overwrite)
-            if replaced is not None:
-                log(f"the previous run of {final} is kept as {replaced}")
+            staged.promote(overwrite, log)
     finally:
         venv.close()
         eval_venv.close()

@@ -33,6 +33,7 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rl_lab.errors import LabError
@@ -115,8 +116,9 @@ class Staging:
             raise LabError(f"{staging.path}: cannot create the run directory ({error.strerror})") from None
         return staging
 
-    def promote(self, overwrite: bool) -> Path | None:
-        """Move the finished new run into place; return where the replaced old run now is, if any.
+    def promote(self, overwrite: bool, log: Callable[[str], None] | None = None) -> Path | None:
+        """Move the finished new run into place; return where the replaced old run now is, if any
+        (and tell ``log`` where it is kept).
 
         Without ``overwrite`` a run that appeared at the final place meanwhile is refused in
         one line and the staging directory is left as it is.
@@ -127,7 +129,10 @@ class Staging:
         finished = _is_finished(self.final)
         journal = {"final": self.final.name, "aside": _aside_name(self.final).name if finished else None}
         atomic.write_text(self.path / JOURNAL, json.dumps(journal) + "\n")
-        return _finish(self.path, journal)
+        replaced = _finish(self.path, journal)
+        if replaced is not None and log is not None:
+            log(f"the previous run of {self.final} is kept as {replaced}")
+        return replaced
 
     def discard(self) -> None:
         """Delete this staging directory (a new run that failed); never touches a finished run."""

@@ -144,9 +144,7 @@ def train(
                                   progress_bar, record_video, stop_at, log, on_evaluation)
             if summary is None:
                 return None
-            replaced = staged.promote(overwrite)
-            if replaced is not None:
-                log(f"the previous run of {final} is kept as {replaced}")
+            staged.promote(overwrite, log)
     finally:
         venv.close()
         eval_venv.close()
@@ -174,13 +172,13 @@ def _train_into(
     # Films of the evaluation in progress (copy 0 of a native batch): TensorBoard's animated
     # episode at every evaluation, and the run's video at the final one.
     films: dict[str, BatchFilm | None] = {}
-    wants_video = [False]
+    wants_video = False  # read by run_evaluation when it runs: set before the final evaluation
 
     def run_evaluation() -> EvalResult:
         films.clear()
         if config.eval.video:
             films["gif"] = BatchFilm.of(eval_venv, TENSORBOARD_GIF_FRAMES, every=None)
-        if wants_video[0]:
+        if wants_video:
             films["video"] = BatchFilm.of(eval_venv, config.eval.video_max_steps, config.eval.video_every,
                                           model, config.frame_stack > 1)
         try:
@@ -241,7 +239,7 @@ def _train_into(
     atomic.write_with(work_dir / layout.MODEL, model.save)
 
     eval_started = time.perf_counter()
-    wants_video[0] = config.eval.video if record_video is None else record_video
+    wants_video = config.eval.video if record_video is None else record_video
     if learned:  # stopped at the criterion: that evaluation is the final one (the same policy)
         final_eval, films["video"] = learned[0], None
     else:
@@ -250,7 +248,7 @@ def _train_into(
     filmed = films.get("video")
     drawing_seconds = filmed.seconds if filmed is not None else 0.0  # drawn during the evaluation
     video = None
-    if wants_video[0]:
+    if wants_video:
         if filmed is not None and filmed.frames:
             frames, fps = filmed.frames, filmed.fps
         else:  # play an evaluation episode again, rendered
