@@ -27,8 +27,7 @@ from rl_lab.prefs.labels_file import append_labels, read_labels
 from rl_lab.prefs.replay import replay_clip
 from rl_lab.prefs.run import check_experiment
 from rl_lab.prefs.settings import MAX_CLIPS_PER_RANKING
-from rl_lab.rlhf.label_session import _echo as echo  # the RLHF labeller's answer line, shared
-from rl_lab.rlhf.label_session import keystrokes, read_order
+from rl_lab.rlhf.label_session import ask_order, keystrokes
 from rl_lab.runs.answers_file import holds_answers
 from rl_lab.training.env_factory import env_kwargs
 
@@ -117,9 +116,7 @@ def run_prefs_label(path: Path, experiment: str, from_run: Path | None = None, k
                     frames.append(clip_frames)
                 print(f"--- ranking {number}: clips 1..{k}, left to right", flush=True)
                 _show(side_by_side(frames), fps, video_dir, number)
-                echo("")
-                order = read_order(key, k, echo)
-                print(flush=True)
+                order = ask_order(key, k)
                 if order is None:
                     break
                 if order == "skip":

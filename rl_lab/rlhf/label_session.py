@@ -91,6 +91,14 @@ def read_order(key: Callable[[], str], k: int, echo: Callable[[str], None]) -> l
     return order + [i for i in range(k) if i not in order]
 
 
+def ask_order(key: Callable[[], str], k: int) -> list[int] | str | None:
+    """One question's answer on its own line: the order (best first), ``"skip"``, or None to quit."""
+    _echo("")
+    order = read_order(key, k, _echo)
+    print(flush=True)
+    return order
+
+
 def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: int = 4,
                       prompt: str | None = None, seed: int = 0, stdin_fd: int | None = None) -> int:
     """Ask for rankings until the person quits; return how many were saved in this session.
@@ -126,9 +134,7 @@ def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: i
                 console.rule(f"ranking {number + 1} · prompt: [bold]{world.prompts[p]}[/bold]")
                 for i, response in enumerate(responses):
                     console.print(f"  [bold]{i + 1}[/bold]  {world.decode(response) or '(empty)'}")
-                _echo("")
-                order = read_order(key, k, _echo)
-                print(flush=True)
+                order = ask_order(key, k)
                 if order is None:
                     break
                 if order == "skip":
