@@ -90,6 +90,7 @@ def test_tune_prunes_writes_the_best_config_and_continues_after_a_kill(write_exp
         ('"algo_kwargs.n_epochs" = [1, 2]', "must be a table"),
         ('"networks.policy" = { choices = [[16], []] }', "or non-empty lists of them"),
         ('"networks.policy" = { choices = [[16], [0]] }', "makes an invalid experiment"),
+        ('"algo_kwargs.n_epochs" = { low = 1, high = 3 }', "needs integer = true"),
     ],
 )
 def test_a_bad_search_space_is_one_line(space, expected, write_experiment, tmp_path, capsys):
@@ -125,8 +126,10 @@ def test_list_choices_travel_as_json_text_and_come_back_as_lists(write_experimen
 
 
 class _Evaluator:
-    def __init__(self, criterion_timesteps, rate):
+    def __init__(self, criterion_timesteps, rate, train_seconds=10.0):
         self.criterion_timesteps, self.success_history, self.num_timesteps = criterion_timesteps, [rate], 3000
+        self.train_seconds = train_seconds
+        self.criterion_train_seconds = None if criterion_timesteps is None else train_seconds
 
 
 class _Result:
@@ -143,3 +146,38 @@ def test_a_criterion_steps_trial_stops_once_the_criterion_is_reached(metric, sto
     assert sent[-1]["score"] == (-(2 - 0.5) * 4000 if stops else 2.0)
     assert report(_Evaluator(2048, 1.0), _Result()) is not stops
     assert reached == ({7: -2048.0} if stops else {})
+
+
+def test_a_criterion_seconds_trial_is_scored_by_training_seconds_and_stops_at_its_budget(write_experiment):
+    path = write_experiment(TINY_CARTPOLE + '\n[tune]\nmetric = "criterion_seconds"\nseconds = 60\n'
+                            '[tune.space]\n"algo_kwargs.n_epochs" = { low = 1, high = 3, integer = true }\n')
+    study = load_study(str(path))
+    sent, stopped = [], {}
+    report = reporter(study, 3, sent.append, stopped)
+    assert report(_Evaluator(None, 0.5, train_seconds=20.0), _Result()) is True
+    assert sent[-1]["score"] == -(2 - 0.5) * 60 and stopped == {}
+    assert report(_Evaluator(2048, 1.0, train_seconds=31.5), _Result()) is False  # reached: done
+    assert stopped == {3: -31.5}
+    # Past the seconds budget without the criterion: stopped, scored below any trial that reached it.
+    assert report(_Evaluator(None, 0.25, train_seconds=61.0), _Result()) is False
+    assert stopped[3] == -(2 - 0.25) * 60 < -61.0
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        ('metric = "criterion_seconds"', "needs tune.seconds"),
+        ('metric = "criterion_time"', "'metric' must be one of"),
+        ("seconds = -1", "'seconds' must be in"),
+        ("seconds = nan", "'seconds' must be"),
+        ("startup_trials = -2", "'startup_trials' must be in"),
+    ],
+)
+def test_bad_tune_settings_are_one_line(settings, expected, write_experiment, tmp_path, capsys):
+    space = '"algo_kwargs.learning_rate" = { low = 1e-4, high = 1e-2 }'
+    text = TINY_CARTPOLE + f"\n[tune]\n{settings}\n[tune.space]\n{space}\n"
+    code = cli.main(["tune", str(write_experiment(text)), "--runs-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and expected in err, err
+    assert not any(tmp_path.glob("*-tune"))

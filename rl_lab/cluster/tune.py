@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from rl_lab.cluster.ray_session import default_workers, import_ray, ray_session
-from rl_lab.config.tuning import Study, config_with, is_list_choice, load_study
+from rl_lab.config.tuning import CRITERION_METRICS, Study, config_with, is_list_choice, load_study
 from rl_lab.errors import LabError
 from rl_lab.runs import atomic
 
@@ -34,30 +34,37 @@ def tune_dir(runs_dir: Path, study: Study) -> Path:
     return (runs_dir / f"{study.base.name}-tune").resolve()
 
 
-def objective(study: Study, criterion_timesteps: int | None, success_rate: float | None,
-              mean_return: float) -> float:
-    """The score a trial maximises. ``return``: the evaluation's mean return. ``criterion_steps``:
-    minus the steps to the success criterion; not reached yet, minus (2 - success rate) × budget,
-    so any trial that reaches it beats every one that does not."""
+def objective(study: Study, criterion_timesteps: int | None, criterion_seconds: float | None,
+              success_rate: float | None, mean_return: float) -> float:
+    """The score a trial maximises. ``return``: the evaluation's mean return. ``criterion_steps``
+    (``criterion_seconds``): minus the steps (training seconds) to the success criterion; not reached
+    yet, minus (2 - success rate) × the budget of steps (seconds), so a trial that reaches it beats
+    every one that does not (for seconds, as long as one evaluation interval is under a tenth of the
+    budget: the criterion is only seen at an evaluation)."""
     if study.metric == "return":
         return float(mean_return)
-    if criterion_timesteps is not None:
-        return -float(criterion_timesteps)
-    return -(2.0 - float(success_rate or 0.0)) * study.budget
+    reached = criterion_timesteps if study.metric == "criterion_steps" else criterion_seconds
+    if reached is not None:
+        return -float(reached)
+    budget = study.budget if study.metric == "criterion_steps" else study.tune.seconds
+    return -(2.0 - float(success_rate or 0.0)) * budget
 
 
-def reporter(study: Study, seed: int, send, reached: dict[int, float]):
+def reporter(study: Study, seed: int, send, stopped: dict[int, float]):
     """The ``on_evaluation`` hook of one seed's run: send each periodic evaluation's objective (ASHA's
-    input). With ``criterion_steps`` the objective is fixed once the criterion is reached, so the run
-    stops there (left interrupted, as a pruned one) and its score is kept in ``reached[seed]``: the
-    rest of the budget would change nothing but the bill."""
+    input). With a criterion metric the objective is fixed once the criterion is reached, so the run
+    stops there (left interrupted, as a pruned one): the rest of the budget would change nothing but
+    the bill. A seed past ``tune.seconds`` of training stops too. A stopped seed's score is kept in
+    ``stopped[seed]``."""
 
     def report(evaluator, result) -> bool:
         rate = evaluator.success_history[-1] if evaluator.success_history else None
-        score = objective(study, evaluator.criterion_timesteps, rate, float(result.returns.mean()))
+        score = objective(study, evaluator.criterion_timesteps, evaluator.criterion_train_seconds, rate,
+                          float(result.returns.mean()))
         send({"score": score, "seed": seed, "timesteps": evaluator.num_timesteps, "final": False})
-        if study.metric == "criterion_steps" and evaluator.criterion_timesteps is not None:
-            reached[seed] = score
+        reached = study.metric in CRITERION_METRICS and evaluator.criterion_timesteps is not None
+        if reached or (study.tune.seconds and evaluator.train_seconds >= study.tune.seconds):
+            stopped[seed] = score
             return False
         return True
 
@@ -74,17 +81,17 @@ def run_trial(params: dict[str, Any], study: Study, directory: str) -> None:
     name = f"trial_{tune.get_context().get_trial_id()}"
     config = replace(config_with(study.data, study.source, study.values(params)), name=name)
     scores: list[float] = []
-    reached: dict[int, float] = {}
+    stopped: dict[int, float] = {}
     for seed in study.tune.seeds:
         result = train(config, Path(directory), seed, study.budget, progress_bar=False, record_video=False,
                        log=lambda *_: None, overwrite=True,
-                       on_evaluation=reporter(study, seed, tune.report, reached))
-        if result is None:  # stopped at the criterion
-            scores.append(reached[seed])
+                       on_evaluation=reporter(study, seed, tune.report, stopped))
+        if result is None:  # stopped at the criterion or at tune.seconds
+            scores.append(stopped[seed])
             continue
         s = result.summary
-        scores.append(objective(study, s.get("criterion_timesteps"), s.get("eval_success_rate"),
-                                s["eval_mean_return"]))
+        scores.append(objective(study, s.get("criterion_timesteps"), s.get("criterion_train_seconds"),
+                                s.get("eval_success_rate"), s["eval_mean_return"]))
     tune.report({"score": sum(scores) / len(scores), "final": True})
 
 
@@ -189,8 +196,10 @@ def run_tune(experiment: str, runs_dir: Path, trials: int | None = None, workers
     done, held = finished_trials(directory)
     remaining = study.tune.trials - done
     if remaining > 0:
+        seconds = f" or {study.tune.seconds:g} s" if study.tune.seconds else ""
         log(f"{study.base.name}: {done} of {study.tune.trials} trials done; running {remaining} "
-            f"({study.metric}, {study.budget:,} steps × {len(study.tune.seeds)} seeds each) in {directory}")
+            f"({study.metric}, {study.budget:,} steps{seconds} × {len(study.tune.seeds)} seeds each) "
+            f"in {directory}")
         # A continued study must not draw the same random start-up trials again: the sampler's seed
         # moves on by the trials the study already holds.
         _fit(study, directory, remaining, workers, address, log, study.tune.sampler_seed + held)
@@ -215,8 +224,9 @@ def _fit(study: Study, directory: Path, samples: int, workers: int | None, addre
     workers = workers or default_workers(threads)
     per_seed = study.budget // study.base.eval.freq
     max_reports = max(2, per_seed * len(study.tune.seeds) + 1)
+    sampler = TPESampler(seed=sampler_seed, n_startup_trials=study.tune.startup_trials)
     search = OptunaSearch(_distributions(study), metric="score", mode="max", study_name=STUDY_NAME,
-                          storage=_storage(directory), sampler=TPESampler(seed=sampler_seed))
+                          storage=_storage(directory), sampler=sampler)
     scheduler = ASHAScheduler(time_attr="training_iteration", metric="score", mode="max", max_t=max_reports,
                               grace_period=min(study.tune.grace_evaluations, max_reports),
                               reduction_factor=study.tune.reduction_factor)

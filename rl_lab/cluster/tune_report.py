@@ -36,12 +36,17 @@ def trials_table(study: Study, rows: list[dict[str, Any]], best: dict[str, Any] 
          "-" if row["score"] is None else f"{row['score']:.4g}", row["status"], str(row["reports"])]
         for i, row in enumerate(rows, 1)
     ]
-    meaning = ("mean evaluation return" if study.metric == "return" else
-               "minus the steps to the success criterion (below -budget: not reached)")
+    meaning = {
+        "return": "mean evaluation return",
+        "criterion_steps": "minus the steps to the success criterion (below -budget: not reached)",
+        "criterion_seconds": "minus the training seconds to the success criterion (below -tune.seconds: "
+                             "not reached)",
+    }[study.metric]
+    seconds = f" or {study.tune.seconds:g} training seconds" if study.tune.seconds else ""
     return (
         f"# Tuning {study.base.name}\n\nObjective ({study.metric}, higher is better): {meaning}, mean over "
-        f"seeds {study.tune.seeds}; budget {study.budget:,} steps per seed. Optuna TPE proposes, ASHA "
-        "stops trials early (status `pruned`).\n\n" + markdown_table(header, table) + "\n"
+        f"seeds {study.tune.seeds}; budget {study.budget:,} steps{seconds} per seed. Optuna TPE proposes, "
+        "ASHA stops trials early (status `pruned`).\n\n" + markdown_table(header, table) + "\n"
     )
 
 

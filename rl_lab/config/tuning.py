@@ -4,7 +4,10 @@
     trials = 30            # trials in the study (``--trials`` overrides)
     seeds = [0]            # seeds each trial trains; its objective is their mean
     timesteps = 100_000    # budget per trial and seed (0: the experiment's total_timesteps)
-    metric = "auto"        # "criterion_steps", "return", or auto: criterion_steps when success_metric is set
+    metric = "auto"        # "criterion_steps", "criterion_seconds", "return", or auto: criterion_steps
+                           # when success_metric is set
+    seconds = 0            # training wall-clock budget per trial and seed (criterion_seconds needs it)
+    startup_trials = 10    # random trials before TPE models the results (Optuna's default)
     [tune.space]
     "algo_kwargs.learning_rate" = { low = 1e-5, high = 1e-2, log = true }
     "algo_kwargs.n_epochs" = { low = 2, high = 10, integer = true }
@@ -30,7 +33,8 @@ from rl_lab.config.schema import MAX_SEED, MAX_TIMESTEPS, ExperimentConfig, sett
 from rl_lab.config.validation import validate_experiment
 from rl_lab.errors import LabError
 
-METRICS = ("auto", "criterion_steps", "return")
+METRICS = ("auto", "criterion_steps", "criterion_seconds", "return")
+CRITERION_METRICS = ("criterion_steps", "criterion_seconds")  # a seed stops once it meets the criterion
 FROZEN = ("name", "seed", "seeds", "total_timesteps")  # the study sets these itself
 
 
@@ -42,6 +46,11 @@ class TuneConfig:
     seeds: list[int] = setting(factory=lambda: [0], low=0, high=MAX_SEED)
     timesteps: int = setting(0, low=0, high=MAX_TIMESTEPS)
     metric: str = "auto"
+    seconds: float = setting(0.0, low=0.0, high=1e7)
+    """Training wall-clock seconds per trial and seed (evaluations excluded; 0: no limit): a seed
+    stops at its first evaluation past it. ``criterion_seconds`` scores an unreached criterion by it."""
+    startup_trials: int = setting(10, low=0, high=100_000)
+    """Optuna TPE: trials drawn at random before it models the results (its own default, 10)."""
     sampler_seed: int = setting(0, low=0, high=MAX_SEED)
     """Seed of Optuna's TPE sampler."""
     grace_evaluations: int = setting(1, low=1, high=10_000)
@@ -140,7 +149,11 @@ def _check_param(key: str, spec: Any, where: str) -> list[Any]:
     for flag in ("log", "integer"):
         if not isinstance(spec.get(flag, False), bool):
             raise LabError(f"{where}: '{flag}' must be true or false")
-    return [int(low), int(high)] if spec.get("integer") else [low, high]
+    if spec.get("integer"):
+        return [int(low), int(high)]
+    # A plain range draws floats: a fractional point inside it is checked too, so an integer key
+    # without ``integer = true`` is refused here, not by a failing trial.
+    return [float(low), float(high), low + (high - low) * 0.382]
 
 
 def load_study(name_or_path: str, overrides: list[str] | None = None, trials: int | None = None) -> Study:
@@ -161,15 +174,20 @@ def load_study(name_or_path: str, overrides: list[str] | None = None, trials: in
     validate_tune(tune, f"{source} [tune]")
     base = parse_dataclass(ExperimentConfig, data, source)
     validate_experiment(base, source, given=data)
-    if tune.metric == "criterion_steps" and not base.success_metric:
-        raise LabError(f"{source}: tune.metric 'criterion_steps' needs the experiment's success_metric")
+    if tune.metric in CRITERION_METRICS and not base.success_metric:
+        raise LabError(f"{source}: tune.metric '{tune.metric}' needs the experiment's success_metric")
+    if tune.metric == "criterion_seconds" and not tune.seconds:
+        raise LabError(f"{source}: tune.metric 'criterion_seconds' needs tune.seconds, the training "
+                       "seconds a seed may spend (an unreached criterion is scored by it)")
     for key, spec in tune.space.items():
         where = f"{source}: tune.space.\"{key}\""
         for value in _check_param(key, spec, where):
             try:
                 config_with(data, source, {key: value})
             except LabError as error:
-                raise LabError(f"{where} = {value!r} makes an invalid experiment: {error}") from None
+                hint = (" (a range of whole numbers needs integer = true)"
+                        if "must be an integer" in str(error) and not spec.get("integer") else "")
+                raise LabError(f"{where} = {value!r} makes an invalid experiment: {error}{hint}") from None
     return Study(source, data, base, tune)
 
 
@@ -179,11 +197,12 @@ def validate_tune(tune: TuneConfig, source: str) -> None:
         raise LabError(f"{source}: 'metric' must be one of {', '.join(METRICS)}, got {tune.metric!r}")
     if not tune.seeds or len(set(tune.seeds)) != len(tune.seeds):
         raise LabError(f"{source}: 'seeds' must list at least one seed, none twice, got {tune.seeds}")
-    for name in ("trials", "timesteps", "sampler_seed", "grace_evaluations", "reduction_factor"):
+    for name in ("trials", "timesteps", "seconds", "startup_trials", "sampler_seed", "grace_evaluations",
+                 "reduction_factor"):
         value = getattr(tune, name)
         low = TuneConfig.__dataclass_fields__[name].metadata.get("low", 0)
         high = TuneConfig.__dataclass_fields__[name].metadata.get("high")
-        if value < low or (high is not None and value > high):
+        if not math.isfinite(value) or value < low or (high is not None and value > high):
             raise LabError(f"{source}: '{name}' must be in [{low}, {high}], got {value}")
     if any(not 0 <= s <= MAX_SEED for s in tune.seeds):
         raise LabError(f"{source}: 'seeds' must be in [0, {MAX_SEED}], got {tune.seeds}")
