@@ -137,7 +137,12 @@ def test_tiny_pipeline_runs_and_summarises(tmp_path: Path, monkeypatch: pytest.M
 
     # The reward model learns from any ranked-data file, e.g. the one just written; the new run
     # replaces the old one whole: no stale synthetic rankings.jsonl, no gold figures.
-    again = run_rlhf("rlhf_toy", ranked_data=rankings, runs_dir=tmp_path, seed=5, overrides=overrides)
+    told: list[str] = []
+    again = run_rlhf("rlhf_toy", ranked_data=rankings, runs_dir=tmp_path, seed=5, overrides=overrides,
+                     log=told.append)
+    kept = sorted(p for p in run.parent.iterdir() if p.name.startswith("5.replaced-"))
+    assert len(kept) == 1 and told == [f"the previous run of {run} is kept as {kept[0]}"]
+    assert (kept[0] / "config.toml").read_bytes() == finished
     assert again == run and not (run / "rankings.jsonl").exists() and not (run / "gold_vs_kl.png").exists()
     summary = json.loads((run / "summary.json").read_text())
     assert summary["reward_model"]["data"] == str(rankings.resolve()) and summary["judges"] == {}

@@ -18,6 +18,7 @@ judges they give (``--eval-rankings``, ``--gold``; see :mod:`rl_lab.rlhf.judges`
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,8 +210,10 @@ def run_rlhf(
     overrides: list[str] | None = None,
     eval_rankings: Path | None = None,
     gold: str | None = None,
+    log: Callable[[str], None] = print,
 ) -> Path:
-    """Run the whole RLHF toy into ``runs_dir/<experiment>/<seed>/`` and return that directory.
+    """Run the whole RLHF toy into ``runs_dir/<experiment>/<seed>/`` and return that directory
+    (``log`` is told where a finished run it replaced is kept).
 
     ``ranked_data``: the user's rankings (JSONL, see :mod:`rl_lab.rlhf.data`) instead of the
     built-in labeller's; ``eval_rankings``: the user's held-out rankings, to fit a judge on;
@@ -230,7 +233,7 @@ def run_rlhf(
             writer.close()  # its thread would go on writing into the directory being removed
             staging.discard()
             raise
-        staging.promote(overwrite=True)
+        staging.promote(overwrite=True, log=log)
     return run_dir
 
 
