@@ -149,3 +149,19 @@ def test_training_can_stop_at_the_criterion(tmp_path: Path) -> None:
     assert summary["criterion_timesteps"] == 256 and summary["timesteps"] == 256
     assert list(np.load(run / "eval.npz")["timesteps"]) == [256]  # evaluated once, not again
     assert summary["eval_episodes"] == 2 and (run / "videos" / "eval.mp4").stat().st_size > 1000
+
+
+def test_training_can_stop_after_a_wall_clock_budget(tmp_path: Path) -> None:
+    """``eval.stop_after_seconds``: the first evaluation past that much training time ends the run, as a
+    finished run whose final evaluation it is (the criterion, 100 % of CartPole's 500 steps, unmet)."""
+    from conftest import TINY_CARTPOLE
+
+    experiment = tmp_path / "tiny.toml"
+    experiment.write_text(TINY_CARTPOLE.replace("total_timesteps = 512", "total_timesteps = 4096").replace(
+        "[eval]\n", "[eval]\nstop_after_seconds = 0.001\n"))
+    assert main(["train", str(experiment), "--runs-dir", str(tmp_path / "runs"), "--no-progress"]) == 0
+    summary = json.loads((tmp_path / "runs" / "tiny" / "0" / "summary.json").read_text())
+    assert summary["criterion_timesteps"] is None and summary["timesteps"] == 256
+    assert list(np.load(tmp_path / "runs" / "tiny" / "0" / "eval.npz")["timesteps"]) == [256]
+    experiment.write_text(TINY_CARTPOLE.replace("[eval]\n", "[eval]\nstop_after_seconds = -1\n"))
+    assert main(["train", str(experiment), "--runs-dir", str(tmp_path / "runs")]) == 2

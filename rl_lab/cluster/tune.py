@@ -54,16 +54,14 @@ def reporter(study: Study, seed: int, send, stopped: dict[int, float]):
     """The ``on_evaluation`` hook of one seed's run: send each periodic evaluation's objective (ASHA's
     input). With a criterion metric the objective is fixed once the criterion is reached, so the run
     stops there (left interrupted, as a pruned one): the rest of the budget would change nothing but
-    the bill. A seed past ``tune.seconds`` of training stops too. A stopped seed's score is kept in
-    ``stopped[seed]``."""
+    the bill. A stopped seed's score is kept in ``stopped[seed]``."""
 
     def report(evaluator, result) -> bool:
         rate = evaluator.success_history[-1] if evaluator.success_history else None
         score = objective(study, evaluator.criterion_timesteps, evaluator.criterion_train_seconds, rate,
                           float(result.returns.mean()))
         send({"score": score, "seed": seed, "timesteps": evaluator.num_timesteps, "final": False})
-        reached = study.metric in CRITERION_METRICS and evaluator.criterion_timesteps is not None
-        if reached or (study.tune.seconds and evaluator.train_seconds >= study.tune.seconds):
+        if study.metric in CRITERION_METRICS and evaluator.criterion_timesteps is not None:
             stopped[seed] = score
             return False
         return True
@@ -80,13 +78,15 @@ def run_trial(params: dict[str, Any], study: Study, directory: str) -> None:
 
     name = f"trial_{tune.get_context().get_trial_id()}"
     config = replace(config_with(study.data, study.source, study.values(params)), name=name)
+    if study.tune.seconds:  # the run stops itself at its first evaluation past them
+        config = replace(config, eval=replace(config.eval, stop_after_seconds=study.tune.seconds))
     scores: list[float] = []
     stopped: dict[int, float] = {}
     for seed in study.tune.seeds:
         result = train(config, Path(directory), seed, study.budget, progress_bar=False, record_video=False,
                        log=lambda *_: None, overwrite=True,
                        on_evaluation=reporter(study, seed, tune.report, stopped))
-        if result is None:  # stopped at the criterion or at tune.seconds
+        if result is None:  # stopped at the criterion
             scores.append(stopped[seed])
             continue
         s = result.summary

@@ -81,6 +81,10 @@ class EvalConfig:
     stop_at_criterion: bool = False
     """Stop training at the first evaluation that reaches ``criterion_success_rate``
     (``total_timesteps`` is then a budget); that evaluation is the run's final one."""
+    stop_after_seconds: float = setting(0.0, low=0.0, high=1e7)
+    """Stop training at the first evaluation after this many seconds of training (evaluations
+    excluded; 0: no limit); that evaluation is the run's final one. A wall-clock budget: where a
+    run stops depends on the machine and its load, so such a run is not reproducible step for step."""
 
 
 @dataclass

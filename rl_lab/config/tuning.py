@@ -47,8 +47,8 @@ class TuneConfig:
     timesteps: int = setting(0, low=0, high=MAX_TIMESTEPS)
     metric: str = "auto"
     seconds: float = setting(0.0, low=0.0, high=1e7)
-    """Training wall-clock seconds per trial and seed (evaluations excluded; 0: no limit): a seed
-    stops at its first evaluation past it. ``criterion_seconds`` scores an unreached criterion by it."""
+    """Training wall-clock seconds per trial and seed (evaluations excluded; 0: no limit): the trial's
+    runs get it as ``eval.stop_after_seconds``. ``criterion_seconds`` scores an unreached criterion by it."""
     startup_trials: int = setting(10, low=0, high=100_000)
     """Optuna TPE: trials drawn at random before it models the results (its own default, 10)."""
     sampler_seed: int = setting(0, low=0, high=MAX_SEED)

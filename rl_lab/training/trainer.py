@@ -201,13 +201,16 @@ def _train_into(
                                     config.eval.video_every, annotate=False)[0].frames
         log_gif(model.logger, "eval/episode", frames, TENSORBOARD_GIF_FPS, timesteps)
 
-    learned: list[EvalResult] = []  # the evaluation that met the criterion, when training stops there
+    # The evaluation training stopped at (the criterion met, or the seconds spent): the final one.
+    stopped_at: list[EvalResult] = []
 
     def hear(evaluator: PeriodicEvalCallback, result: EvalResult) -> bool:
         if on_evaluation is not None and on_evaluation(evaluator, result) is False:
             return False
-        if config.eval.stop_at_criterion and evaluator.criterion_timesteps is not None:
-            learned.append(result)
+        learned = config.eval.stop_at_criterion and evaluator.criterion_timesteps is not None
+        limit = config.eval.stop_after_seconds
+        if learned or (limit and evaluator.train_seconds >= limit):
+            stopped_at.append(result)
             return False
         return True
 
@@ -232,7 +235,7 @@ def _train_into(
     started = time.perf_counter()
     model.learn(config.total_timesteps - model.num_timesteps, callback=callbacks, progress_bar=progress_bar,
                 reset_num_timesteps=checkpoint is None)
-    if model.num_timesteps < config.total_timesteps and not learned:
+    if model.num_timesteps < config.total_timesteps and not stopped_at:
         return None
     wall_seconds = time.perf_counter() - started
     train_seconds = evaluator.train_seconds
@@ -240,8 +243,8 @@ def _train_into(
 
     eval_started = time.perf_counter()
     wants_video = config.eval.video if record_video is None else record_video
-    if learned:  # stopped at the criterion: that evaluation is the final one (the same policy)
-        final_eval, films["video"] = learned[0], None
+    if stopped_at:  # that evaluation is the final one (the same policy)
+        final_eval, films["video"] = stopped_at[0], None
     else:
         final_eval = evaluator.evaluate_now()
     video_started = time.perf_counter()
