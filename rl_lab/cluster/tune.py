@@ -39,8 +39,9 @@ def objective(study: Study, criterion_timesteps: int | None, criterion_seconds: 
     """The score a trial maximises. ``return``: the evaluation's mean return. ``criterion_steps``
     (``criterion_seconds``): minus the steps (training seconds) to the success criterion; not reached
     yet, minus (2 - success rate) × the budget of steps (seconds), so a trial that reaches it beats
-    every one that does not (for seconds, as long as one evaluation interval is under a tenth of the
-    budget: the criterion is only seen at an evaluation)."""
+    every one that does not. For seconds that holds while an evaluation interval lasts under a tenth
+    of the budget: a run stops at its first evaluation past the budget, so a criterion met there may
+    have cost up to one interval more."""
     if study.metric == "return":
         return float(mean_return)
     reached = criterion_timesteps if study.metric == "criterion_steps" else criterion_seconds
