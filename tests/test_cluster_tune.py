@@ -114,7 +114,7 @@ def test_tune_without_a_space_and_an_unreachable_address_are_one_line(write_expe
 
 def test_list_choices_travel_as_json_text_and_come_back_as_lists(write_experiment, tmp_path):
     # Optuna's categorical choices are plain values: layer widths go to it as text, to the run as lists.
-    path = write_experiment(TINY_CARTPOLE + '\n[tune]\n[tune.space]\n'
+    path = write_experiment('description = "A tiny pole"' + TINY_CARTPOLE + '\n[tune]\n[tune.space]\n'
                             '"networks.policy" = { choices = [[16], [32, 32]] }\n')
     study = load_study(str(path))
     assert _distributions(study)["networks.policy"].choices == ("[16]", "[32, 32]")
@@ -123,6 +123,7 @@ def test_list_choices_travel_as_json_text_and_come_back_as_lists(write_experimen
     row = {"trial": "t1", "score": 1.0, "params": {"networks.policy": "[32, 32]"}}
     best = load_experiment(str(write_best(study, row, tmp_path)))
     assert best.networks.policy == [32, 32]
+    assert best.description == "A tiny pole. Tuned by `rl-lab tune` (trial t1, objective 1)."
 
 
 class _Evaluator:

@@ -263,7 +263,10 @@ def write_best(study: Study, row: dict[str, Any], directory: Path) -> Path:
     for key, value in study.values(row["params"]).items():
         set_path(data, key, value)
     data["name"] = f"{study.base.name}_tuned"
-    data["description"] = (f"{study.base.description} Tuned by `rl-lab tune` (trial {row['trial']}, "
+    described = study.base.description.rstrip()
+    if described and not described.endswith((".", "!", "?")):
+        described += "."  # the sentence below must not run on from the experiment's own
+    data["description"] = (f"{described} Tuned by `rl-lab tune` (trial {row['trial']}, "
                            f"objective {row['score']:.4g}).").strip()
     config_with(data, str(directory / "best.toml"), {})
     path = directory / "best.toml"
