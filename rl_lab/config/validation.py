@@ -24,6 +24,14 @@ from rl_lab.errors import LabError
 
 VEC_ENV_KINDS = ("native", "dummy", "subproc")
 SURVIVED = "survived"  # built-in success measure: the episode reached its time limit without failing
+
+
+def episode_measures(info: dict) -> dict[str, float]:
+    """What a finished episode measured, by the names ``success_metric`` takes: ``survived`` (from
+    SB3's ``TimeLimit.truncated``) and the env's ``info["episode_metrics"]``."""
+    measures = {SURVIVED: float(info.get("TimeLimit.truncated", False))}
+    measures.update(info.get("episode_metrics", {}))
+    return measures
 SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 

@@ -12,7 +12,7 @@ from stable_baselines3.common.vec_env import VecEnv
 from tqdm import tqdm
 
 from rl_lab.agents.acting import policy_actions
-from rl_lab.config.validation import SURVIVED
+from rl_lab.config.validation import episode_measures
 from rl_lab.errors import LabError
 
 # Up to this many evaluation episodes run side by side in one round (no second round of episodes
@@ -94,9 +94,7 @@ def evaluate(
             info = infos[i]
             returns.append(float(info["episode"]["r"]))
             lengths.append(int(info["episode"]["l"]))
-            measures = {SURVIVED: float(info.get("TimeLimit.truncated", False))}
-            measures.update(info.get("episode_metrics", {}))
-            for key, value in measures.items():
+            for key, value in episode_measures(info).items():
                 metrics.setdefault(key, []).append(float(value))
     bar.close()
     metric_arrays = {k: np.asarray(v) for k, v in metrics.items() if len(v) == len(returns)}

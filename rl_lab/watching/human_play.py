@@ -20,7 +20,7 @@ import gymnasium
 import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
-from rl_lab.config.validation import SURVIVED
+from rl_lab.config.validation import episode_measures
 from rl_lab.errors import LabError
 from rl_lab.watching.play import rendered_env
 from rl_lab.watching.viewer import has_display
@@ -268,6 +268,4 @@ class _Game:
             return now
         # scored as the agent's evaluation scores its episodes (rl_lab.training.evaluation)
         info = infos[0]
-        measures = {SURVIVED: float(info.get("TimeLimit.truncated", False))}
-        measures.update(info.get("episode_metrics", {}))
-        return EpisodeScore(float(info["episode"]["r"]), int(info["episode"]["l"]), measures)
+        return EpisodeScore(float(info["episode"]["r"]), int(info["episode"]["l"]), episode_measures(info))
