@@ -14,7 +14,6 @@ round), TensorBoard events and ``progress.csv``.
 from __future__ import annotations
 
 import hashlib
-import platform
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -22,7 +21,6 @@ from typing import Any
 
 import gymnasium
 import numpy as np
-import stable_baselines3
 import torch
 
 from rl_lab.config import ExperimentConfig, load_experiment
@@ -43,7 +41,7 @@ from rl_lab.training.evaluation import evaluate
 from rl_lab.training.model_factory import build_model
 from rl_lab.training.run_logger import run_logger
 from rl_lab.training.seeding import seed_everything
-from rl_lab.training.trainer import EVAL_SEED_OFFSET, eval_env_count
+from rl_lab.training.trainer import EVAL_SEED_OFFSET, eval_env_count, library_versions
 
 REWARD_MODEL = "reward_model.pt"
 PREFS = "prefs.json"
@@ -157,6 +155,5 @@ def _summary(config: ExperimentConfig, model, state, wall_seconds: float) -> dic
         "criterion_labels": crit["labels"] if crit else None,
         "criterion_timesteps": crit["timesteps"] if crit else None,
         "rounds": state.history, "torch_threads": torch.get_num_threads(),
-        "versions": {"python": platform.python_version(), "torch": torch.__version__,
-                     "stable_baselines3": stable_baselines3.__version__, "gymnasium": gymnasium.__version__},
+        "versions": library_versions(),
     }

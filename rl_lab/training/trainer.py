@@ -57,6 +57,13 @@ def eval_env_count(episodes: int) -> int:
     return min(episodes, MAX_EVAL_ENVS)
 
 
+def library_versions() -> dict[str, str]:
+    """The versions a run's numbers depend on, for its summary."""
+    return {"python": platform.python_version(), "torch": torch.__version__,
+            "stable_baselines3": stable_baselines3.__version__, "gymnasium": gymnasium.__version__,
+            "numpy": np.__version__}
+
+
 def record_episode(model: BaseAlgorithm, config: ExperimentConfig, seed: int, max_frames: int,
                    every: int, annotate: bool = True):
     """Play one evaluation episode with rendering: (its frames, the env instance's frame rate).
@@ -282,13 +289,7 @@ def _train_into(
         "criterion_episodes": evaluator.criterion_episodes,
         "criterion_train_seconds": evaluator.criterion_train_seconds,
         "video": str(video) if video else None,
-        "versions": {
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "stable_baselines3": stable_baselines3.__version__,
-            "gymnasium": gymnasium.__version__,
-            "numpy": np.__version__,
-        },
+        "versions": library_versions(),
     }
     layout.write_summary(work_dir, summary)
     return summary
