@@ -56,6 +56,22 @@ class Clip:
         }
 
 
+def padded_clip(rows: list[tuple[np.ndarray, Any, float]], steps: int, prefix_actions: list[Any],
+                env_id: str, env_kwargs: dict[str, Any], seed: int, episode: int, start: int) -> Clip:
+    """The clip of ``rows`` (observation, action, reward of each real step), padded to ``steps``;
+    ``prefix_actions``: the episode's actions before the clip."""
+    length = len(rows)
+    obs = np.zeros((steps, *rows[0][0].shape), np.float32)
+    obs[:length] = np.stack([row[0] for row in rows])
+    first = np.asarray(rows[0][1])
+    actions = np.zeros((steps, *first.shape), first.dtype)
+    actions[:length] = np.stack([np.asarray(row[1]) for row in rows])
+    rewards = np.zeros(steps, np.float64)
+    rewards[:length] = [row[2] for row in rows]
+    prefix = np.asarray(prefix_actions, first.dtype).reshape((-1, *first.shape))
+    return Clip(obs, actions, rewards, length, env_id, dict(env_kwargs), seed, episode, start, prefix)
+
+
 class ClipRecorder:
     """Cuts the episodes of a batch of envs into clips of ``steps`` steps as they are played.
 
@@ -97,18 +113,9 @@ class ClipRecorder:
 
     def _emit(self, i: int) -> None:
         window = self._history[i]
-        length = len(window)
-        obs = np.zeros((self.steps, *window[0][0].shape), np.float32)
-        obs[:length] = np.stack([w[0] for w in window])
-        first = np.asarray(window[0][1])
-        actions = np.zeros((self.steps, *first.shape), first.dtype)
-        actions[:length] = np.stack([np.asarray(w[1]) for w in window])
-        rewards = np.zeros(self.steps, np.float64)
-        rewards[:length] = [w[2] for w in window]
-        start = len(self._actions[i]) - length
-        self.clips.append(Clip(obs, actions, rewards, length, self.env_id, self.env_kwargs,
-                               self.seeds[i], self.episodes[i], start,
-                               np.asarray(self._actions[i][:start], first.dtype).reshape((-1, *first.shape))))
+        start = len(self._actions[i]) - len(window)
+        self.clips.append(padded_clip(window, self.steps, self._actions[i][:start], self.env_id,
+                                      self.env_kwargs, self.seeds[i], self.episodes[i], start))
         self.made += 1
         self._history[i] = []
 

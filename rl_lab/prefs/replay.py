@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium
 import numpy as np
 
-from rl_lab.prefs.clips import Clip
+from rl_lab.prefs.clips import Clip, padded_clip
 
 
 def replay_clip(info: dict[str, Any], render: bool = False) -> tuple[Clip, list[np.ndarray]]:
@@ -55,14 +55,6 @@ def replay_clip(info: dict[str, Any], render: bool = False) -> tuple[Clip, list[
     length = len(rows)
     if length < steps and not ended:
         raise ValueError(f"a clip of {length} steps must end with the episode's end (it has {steps})")
-    obs_arr = np.zeros((steps, *rows[0][0].shape), np.float32)
-    obs_arr[:length] = np.stack([r[0] for r in rows])
-    first = rows[0][1]
-    act_arr = np.zeros((steps, *first.shape), first.dtype)
-    act_arr[:length] = np.stack([r[1] for r in rows])
-    rewards = np.zeros(steps)
-    rewards[:length] = [r[2] for r in rows]
-    prefix_arr = np.asarray(prefix, first.dtype).reshape((-1, *first.shape))
-    clip = Clip(obs_arr, act_arr, rewards, length, info["env_id"], dict(info["env_kwargs"]),
-                int(info["seed"]), int(info["episode"]), start, prefix_arr)
+    clip = padded_clip(rows, steps, prefix, info["env_id"], info["env_kwargs"], int(info["seed"]),
+                       int(info["episode"]), start)
     return clip, frames
