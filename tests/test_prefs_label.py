@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import sys
 from pathlib import Path
 
@@ -22,15 +21,9 @@ from rl_lab.prefs.labels_file import read_labels
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
 
-class PrefsTerminal(Terminal):
+def prefs_terminal(args: list[str]) -> Terminal:
     """``rl-lab prefs label ...`` in a child process on a pseudo-terminal."""
-
-    def __init__(self, args: list[str]) -> None:
-        argv = [sys.executable, "-m", "rl_lab.cli", "prefs", "label", *args]
-        self.pid, self.master = pty.fork()
-        if self.pid == 0:
-            os.execv(sys.executable, argv)
-        self.screen = ""
+    return Terminal(args, ("prefs", "label"))
 
 
 @pytest.mark.slow
@@ -39,7 +32,7 @@ def test_prefs_label_saves_each_ranking_and_resumes(tmp_path: Path, monkeypatch:
     out = tmp_path / "mine.jsonl"
     args = [str(out), "bike_balance_ppo", "--clip-steps", "5", "--video-dir", str(tmp_path / "clips")]
 
-    first = PrefsTerminal(args)
+    first = prefs_terminal(args)
     assert "clips 1..2" in first.wait_for("best first:")
     first.type("x")  # not a clip number: ignored
     first.type("2")  # the other clip is implied
@@ -52,7 +45,7 @@ def test_prefs_label_saves_each_ranking_and_resumes(tmp_path: Path, monkeypatch:
     assert first.close() == 0
     assert out.read_text() == saved
 
-    second = PrefsTerminal(args)
+    second = prefs_terminal(args)
     assert "already in mine.jsonl: 1" in second.wait_for("best first:")
     second.type("1")
     second.wait_for("saved 1 > 2 (2 in mine.jsonl)")

@@ -27,11 +27,11 @@ WAIT = 120.0  # seconds for the child to show a screen (it imports torch; the ma
 
 
 class Terminal:
-    """``rl-lab rlhf label ...`` in a child process whose controlling terminal is a pseudo-terminal
-    (so Ctrl-C typed there becomes SIGINT, as for a person)."""
+    """``rl-lab rlhf label ...`` (or another ``command``) in a child process whose controlling
+    terminal is a pseudo-terminal (so Ctrl-C typed there becomes SIGINT, as for a person)."""
 
-    def __init__(self, args: list[str]) -> None:
-        argv = [sys.executable, "-m", "rl_lab.cli", "rlhf", "label", *args]
+    def __init__(self, args: list[str], command: tuple[str, ...] = ("rlhf", "label")) -> None:
+        argv = [sys.executable, "-m", "rl_lab.cli", *command, *args]
         self.pid, self.master = pty.fork()
         if self.pid == 0:  # the child: becomes the command
             os.execv(sys.executable, argv)
