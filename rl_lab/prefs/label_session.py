@@ -11,8 +11,6 @@ are re-simulated from what the file records before they are shown, so the file a
 
 from __future__ import annotations
 
-import os
-import sys
 import zlib
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from rl_lab.prefs.labels_file import append_labels, read_labels
 from rl_lab.prefs.replay import replay_clip
 from rl_lab.prefs.run import check_experiment
 from rl_lab.prefs.settings import MAX_CLIPS_PER_RANKING
-from rl_lab.rlhf.label_session import ask_order, keystrokes
+from rl_lab.rlhf.label_session import ask_order, keystrokes, terminal_fd
 from rl_lab.runs.answers_file import holds_answers
 from rl_lab.training.env_factory import env_kwargs
 
@@ -85,9 +83,7 @@ def run_prefs_label(path: Path, experiment: str, from_run: Path | None = None, k
     """Ask for rankings until the person quits; return how many were saved in this session."""
     if not 2 <= k <= MAX_CLIPS_PER_RANKING:
         raise LabError(f"prefs label: --clips must be in [2, {MAX_CLIPS_PER_RANKING}] (a key each), got {k}")
-    fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
-    if not os.isatty(fd):
-        raise LabError("prefs label: needs a terminal to read your keys (stdin is not a terminal)")
+    fd = terminal_fd(stdin_fd, "prefs label")
     config = load_experiment(experiment)
     check_experiment(config)
     kwargs = env_kwargs(config)

@@ -99,6 +99,17 @@ def ask_order(key: Callable[[], str], k: int) -> list[int] | str | None:
     return order
 
 
+def terminal_fd(stdin_fd: int | None, command: str) -> int:
+    """The terminal the person's keys come from (``stdin_fd``, or stdin); one line when there is none."""
+    try:
+        fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
+    except (AttributeError, ValueError, OSError):  # stdin closed or replaced (e.g. by a test runner)
+        fd = -1
+    if fd < 0 or not os.isatty(fd):
+        raise LabError(f"{command}: needs a terminal to read your keys (stdin is not a terminal)")
+    return fd
+
+
 def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: int = 4,
                       prompt: str | None = None, seed: int = 0, stdin_fd: int | None = None) -> int:
     """Ask for rankings until the person quits; return how many were saved in this session.
@@ -108,12 +119,7 @@ def run_label_session(path: Path, run_dir: Path | None, stage: str = "sft", k: i
     if not 2 <= k <= MAX_K:
         raise LabError(f"rlhf label: --n must be in [2, {MAX_K}] (one key per response), got {k}")
     source = language_source() if run_dir is None else policy_source(run_dir, stage)
-    try:
-        fd = sys.stdin.fileno() if stdin_fd is None else stdin_fd
-    except (AttributeError, ValueError, OSError):  # stdin closed or replaced (e.g. by a test runner)
-        fd = -1
-    if fd < 0 or not os.isatty(fd):
-        raise LabError("rlhf label: needs a terminal to read your keys (stdin is not a terminal)")
+    fd = terminal_fd(stdin_fd, "rlhf label")
     world = source.world
     prompts = prompt_ids(world, prompt)
     done = existing_rankings(path, world)
