@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rl_lab.reports.markdown import markdown_table
 from rl_lab.runs.layout import read_summary
 
 
@@ -29,25 +30,26 @@ def prefs_table(run_dirs: list[Path], max_score: float | None = None, fraction: 
     it, the target being ``fraction`` of it; else the experiment's success criterion), labels and
     steps when the target was first reached, r̂'s held-out accuracy."""
     target = fraction * max_score if max_score else None
-    rows = ["| seed | labels (pairs) | final true return | final success rate | target first reached with "
-            "| at steps | r̂ held-out accuracy | wall s |", "|---|---|---|---|---|---|---|---|"]
+    header = ["seed", "labels (pairs)", "final true return", "final success rate",
+              "target first reached with", "at steps", "r̂ held-out accuracy", "wall s"]
     summaries = [read_summary(Path(d)) for d in run_dirs]
     firsts = [first_round(s, target) for s in summaries]
+    rows = []
     for s, first in zip(summaries, firsts, strict=True):
         ret = f"{s['eval_mean_return']:,.2f}"
         if max_score:
             ret += f" ({s['eval_mean_return'] / max_score:.1%})"
-        crit = f"{first['labels']} labels" if first else "not reached"
-        steps = f"{first['timesteps']:,}" if first else "-"
-        rate = s.get("eval_success_rate", 0)
-        rows.append(f"| {s['seed']} | {s['labels']} ({s['pairs']}) | {ret} | {rate:.0%} | {crit} | {steps} "
-                    f"| {s['rhat_accuracy']:.3f} | {s['wall_seconds']:.0f} |")
+        rate = f"{s.get('eval_success_rate', 0):.0%}"
+        rows.append([str(s["seed"]), f"{s['labels']} ({s['pairs']})", ret, rate,
+                     f"{first['labels']} labels" if first else "not reached",
+                     f"{first['timesteps']:,}" if first else "-", f"{s['rhat_accuracy']:.3f}",
+                     f"{s['wall_seconds']:.0f}"])
     reached = [f for f in firsts if f]
-    rows.append(
-        f"| mean ± std | | {_mean_std([s['eval_mean_return'] for s in summaries], ',.2f')} "
-        f"| {_mean_std([100 * s.get('eval_success_rate', 0) for s in summaries], '.0f')} % "
-        f"| {_mean_std([f['labels'] for f in reached], '.0f')} labels "
-        f"({len(reached)}/{len(summaries)} seeds) "
-        f"| {_mean_std([f['timesteps'] for f in reached], ',.0f')} "
-        f"| {_mean_std([s['rhat_accuracy'] for s in summaries], '.3f')} | |")
-    return "\n".join(rows)
+    rows.append([
+        "mean ± std", "", _mean_std([s["eval_mean_return"] for s in summaries], ",.2f"),
+        _mean_std([100 * s.get("eval_success_rate", 0) for s in summaries], ".0f") + " %",
+        f"{_mean_std([f['labels'] for f in reached], '.0f')} labels ({len(reached)}/{len(summaries)} seeds)",
+        _mean_std([f["timesteps"] for f in reached], ",.0f"),
+        _mean_std([s["rhat_accuracy"] for s in summaries], ".3f"), "",
+    ])
+    return markdown_table(header, rows)
