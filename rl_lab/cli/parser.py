@@ -6,40 +6,11 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from rl_lab.cli.arg_types import non_negative, positive
 from rl_lab.cli.play import add_play_parser
 from rl_lab.cli.prefs import add_prefs_parser
 
 EXIT_USER_ERROR = 2
-
-
-def _whole_number(low: int, what: str):
-    """An argparse type: a whole number >= ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
-        return value
-
-    return parse
-
-
-_positive = _whole_number(1, "a positive integer")
-_non_negative = _whole_number(0, "a whole number >= 0")
-
-
-def _non_negative_float(text: str) -> float:
-    """An argparse type: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,7 +21,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _model_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--checkpoint", type=_non_negative, default=None, metavar="STEPS",
+    parser.add_argument("--checkpoint", type=non_negative, default=None, metavar="STEPS",
                         help="use the checkpoint taken at STEPS timesteps instead of the final model")
     parser.add_argument("--trust-pickle", action="store_true",
                         help="load model.zip with SB3's own loader, which runs pickled code: only for "
@@ -58,7 +29,7 @@ def _model_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def _cluster_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--workers", type=_positive, default=None,
+    parser.add_argument("--workers", type=positive, default=None,
                         help="runs at once on Ray (default: cores / torch threads per run)")
     parser.add_argument("--address", default=None, metavar="HOST:PORT",
                         help="a running Ray cluster ('auto', or RAY_ADDRESS); default: a local one")
@@ -85,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--seeds", type=int, nargs="+", default=None,
                        help="train these seeds in parallel on Ray (finished ones are kept)")
     _cluster_flags(train)
-    train.add_argument("--timesteps", type=_positive, default=None)
+    train.add_argument("--timesteps", type=positive, default=None)
     train.add_argument("--runs-dir", type=Path, default=Path("runs"))
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--no-video", action="store_true", help="skip the evaluation video")
@@ -97,17 +68,17 @@ def _parser() -> argparse.ArgumentParser:
 
     evaluate = sub.add_parser("eval", help="evaluate a trained run")
     evaluate.add_argument("run_dir", type=Path)
-    evaluate.add_argument("--episodes", type=_positive, default=None)
+    evaluate.add_argument("--episodes", type=positive, default=None)
     _model_flags(evaluate)
 
     watch = sub.add_parser("watch", help="watch a trained agent (window, or a video without a display)")
     watch.add_argument("run_dir", type=Path)
-    watch.add_argument("--episodes", type=_positive, default=1)
+    watch.add_argument("--episodes", type=positive, default=1)
     watch.add_argument("--video", type=Path, default=None, help="write an MP4 here instead of a window")
-    watch.add_argument("--max-steps", type=_positive, default=2_000, help="frames per episode at most")
+    watch.add_argument("--max-steps", type=positive, default=2_000, help="frames per episode at most")
     _model_flags(watch)
 
-    add_play_parser(sub, _positive)
+    add_play_parser(sub)
 
     bench = sub.add_parser("bench", help="measure environment throughput against CartPole")
     bench.add_argument("--output", type=Path, default=Path("docs/benchmarks.md"))
@@ -143,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
 
     tune = sub.add_parser("tune", help="search hyperparameters in an experiment's [tune] table (Ray Tune)")
     tune.add_argument("experiment", help="experiment name or TOML path with a [tune] table")
-    tune.add_argument("--trials", type=_positive, default=None,
+    tune.add_argument("--trials", type=positive, default=None,
                       help="trials in the study (default: tune.trials)")
     tune.add_argument("--runs-dir", type=Path, default=Path("runs"),
                       help="the study goes to <runs-dir>/<experiment>-tune")
@@ -172,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     rlhf.add_argument("--runs-dir", type=Path, default=Path("runs"))
     rlhf.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     rlhf.add_argument("--prompt", default=None, help="sample/label: this prompt only (default: all)")
-    rlhf.add_argument("--n", type=_positive, default=None,
+    rlhf.add_argument("--n", type=positive, default=None,
                       help="sample: responses per prompt and stage (default 2); label: responses to rank "
                            "per prompt (default 4; 2 ranks a pair at a time)")
     rlhf.add_argument("--from", dest="from_run", type=Path, default=None, metavar="RUN",
@@ -180,5 +151,5 @@ def _parser() -> argparse.ArgumentParser:
                            "hidden language, which SFT imitates)")
     rlhf.add_argument("--stage", choices=["sft", "ppo", "dpo"], default="sft",
                       help="label: which of the run's policies writes them (default sft)")
-    add_prefs_parser(sub, _positive, _non_negative_float)
+    add_prefs_parser(sub)
     return parser

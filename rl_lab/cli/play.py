@@ -5,32 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-MAX_SEED = 2**32 - 1  # the seeds SB3 draws and Gymnasium's reset takes
+from rl_lab.cli import arg_types
 
 
-def _seed(text: str) -> int:
-    expected = f"expected a whole number in [0, {MAX_SEED}]"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{expected}, got {text!r}") from None
-    if not 0 <= value <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"{expected}, got {value}")
-    return value
-
-
-def _positive_number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def add_play_parser(sub: argparse._SubParsersAction, positive: type) -> None:
-    """The ``play`` verb's arguments (``positive``: the parser's whole-number type)."""
+def add_play_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``play`` verb's arguments."""
     play = sub.add_parser(
         "play", help="play a game yourself (bicycle or paddle) and compare with a trained agent",
         description="Steer in a window with the keys shown beside the picture (bicycle: left/right arrows "
@@ -41,13 +20,13 @@ def add_play_parser(sub: argparse._SubParsersAction, positive: type) -> None:
     )
     play.add_argument("game", help="bike (balance), ride (to the goal), paddle, an environment id such as "
                                    "rl_lab/PaddleBall-v0, or an experiment such as bike_ride_ppo")
-    play.add_argument("--seed", type=_seed, default=0,
+    play.add_argument("--seed", type=arg_types.seed, default=0,
                       help="the episodes' seed, the same for you and the agent (default 0)")
-    play.add_argument("--episodes", type=positive, default=1, help="episodes to play (default 1)")
+    play.add_argument("--episodes", type=arg_types.positive, default=1, help="episodes to play (default 1)")
     speed = play.add_mutually_exclusive_group()
-    speed.add_argument("--fps", type=_positive_number, default=None,
+    speed.add_argument("--fps", type=arg_types.positive_number, default=None,
                        help="decisions per second (default: real time: the bicycle 20, the paddle 30)")
-    speed.add_argument("--slow", type=_positive_number, default=1.0, metavar="FACTOR",
+    speed.add_argument("--slow", type=arg_types.positive_number, default=1.0, metavar="FACTOR",
                        help="play FACTOR times slower than real time (e.g. 4 to learn to balance)")
     play.add_argument("--run", type=Path, default=None, metavar="RUN_DIR",
                       help="the agent to compare with (default: <runs-dir>/<experiment>/<seed>/ if there)")

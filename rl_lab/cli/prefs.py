@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from rl_lab.cli.arg_types import non_negative_number, positive
 from rl_lab.errors import LabError
 
 
-def add_prefs_parser(sub, positive, non_negative_float) -> None:
+def add_prefs_parser(sub: argparse._SubParsersAction) -> None:
     """The ``prefs`` verb and its two tools."""
     prefs = sub.add_parser("prefs", help="preference learning on the control tasks: PPO on a reward "
                                          "model r̂(s, a) learned from ranked clips")
@@ -25,7 +26,7 @@ def add_prefs_parser(sub, positive, non_negative_float) -> None:
     train.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     train.add_argument("--clips", type=positive, default=2, help="clips per ranking, K (default 2: a pair)")
     train.add_argument("--clip-steps", type=positive, default=25, help="agent steps per clip (default 25)")
-    train.add_argument("--temperature", type=non_negative_float, default=None,
+    train.add_argument("--temperature", type=non_negative_number, default=None,
                        help="the synthetic labeller's Plackett-Luce noise (default 0.5; 0 = exact)")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a finished run (kept aside as <seed>.replaced-<time>)")
